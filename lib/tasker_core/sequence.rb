@@ -1,0 +1,88 @@
+# frozen_string_literal: true
+
+require "tasker_core/errors"
+
+module TaskerCore
+  # The results of a step's ancestors (every step it depends on, directly or not), as the
+  # handler sees them:
+  #
+  #   sequence.get("validate_order")   # => that step's results; raises if it is no ancestor
+  #   sequence.parents                 # => {"parent_a" => ..., "parent_b" => ...} (depends_on order)
+  #   sequence.each { |name, results| ... }
+  class Sequence
+    include Enumerable
+
+    # Asking for a step that is not an ancestor: a typo, or a missing depends_on.
+    class UnknownStepError < TaskerCore::Error; end
+
+    attr_reader :depends_on, :step_name
+
+    def initialize(results = {}, depends_on: [], step_name: nil)
+      @results = results.to_h.transform_keys(&:to_s).freeze
+      @depends_on = depends_on.map(&:to_s).freeze
+      @step_name = step_name
+    end
+
+    def get(name)
+      key = name.to_s
+      return @results[key] if @results.key?(key)
+
+      raise UnknownStepError, unknown_step_message(key)
+    end
+    alias [] get
+
+    def fetch(name, *default)
+      return get(name) if key?(name)
+      return yield(name.to_s) if block_given?
+      return default.first unless default.empty?
+
+      get(name)
+    end
+
+    def key?(name)
+      @results.key?(name.to_s)
+    end
+    alias include? key?
+
+    # Direct parents' results, in the order of the step's depends_on.
+    def parents
+      @depends_on.to_h { |name| [name, get(name)] }
+    end
+
+    def names
+      @results.keys
+    end
+
+    def each(&block)
+      return enum_for(:each) unless block
+
+      @results.each(&block)
+      self
+    end
+
+    def size
+      @results.size
+    end
+
+    def empty?
+      @results.empty?
+    end
+
+    def to_h
+      @results.dup
+    end
+
+    def inspect
+      "#<#{self.class.name} step=#{@step_name.inspect} ancestors=#{names.inspect}>"
+    end
+
+    private
+
+    def unknown_step_message(key)
+      subject = @step_name ? "step #{@step_name.inspect}" : "this step"
+      known = names.empty? ? "it has no ancestors" : "its ancestors are: #{names.join(", ")}"
+      "#{key.inspect} is not an ancestor of #{subject} (#{known}); " \
+        "add it to depends_on in the template to read its results"
+    end
+  end
+end

@@ -1,0 +1,27 @@
+# frozen_string_literal: true
+
+module TaskerCore
+  # Base class for step handlers. Subclasses define `call(task, sequence, step)`; whatever it
+  # returns (any JSON value) is the step's result:
+  #
+  #   class Fulfillment::ValidateOrder < TaskerCore::StepHandler
+  #     def call(task, sequence, step)
+  #       order = task.context.fetch("order")          # string keys
+  #       raise TaskerCore::PermanentError.new("empty order", error_code: "EMPTY") if order.empty?
+  #       {"validated" => true, "warehouse" => config["warehouse"]}
+  #     end
+  #   end
+  #
+  # The worker builds one instance per attempt with the step's template `config`. Inheriting
+  # is optional: any class whose instances respond to `call(task, sequence, step)` will do.
+  # Raise TaskerCore::RetryableError (optionally `retry_after:` seconds) for a failure worth
+  # retrying, TaskerCore::PermanentError for one that is not; any other StandardError is
+  # retried with backoff.
+  class StepHandler
+    attr_reader :config
+
+    def initialize(config: {})
+      @config = (config || {}).freeze
+    end
+  end
+end

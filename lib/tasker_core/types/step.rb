@@ -1,0 +1,26 @@
+# frozen_string_literal: true
+
+module TaskerCore
+  module Types
+    # The step being run: its template `config` (string keys), the attempt in progress (1 on
+    # the first try), and the names of its direct parents in template order.
+    class Step < Struct
+      attributes uuid: Uuid,
+                 name: Name,
+                 handler: Name,
+                 config: JsonObject,
+                 attempt: PositiveInteger,
+                 max_attempts: PositiveInteger,
+                 timeout_seconds: PositiveInteger,
+                 depends_on: StringList
+
+      def first_attempt?
+        attempt == 1
+      end
+
+      def last_attempt?
+        attempt >= max_attempts
+      end
+    end
+  end
+end

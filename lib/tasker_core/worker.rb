@@ -1,0 +1,150 @@
+# frozen_string_literal: true
+
+require "securerandom"
+require "socket"
+require "tasker_core/errors"
+require "tasker_core/configuration"
+require "tasker_core/types"
+require "tasker_core/sequence"
+require "tasker_core/step_handler"
+require "tasker_core/worker/settings"
+require "tasker_core/worker/lifecycle"
+require "tasker_core/worker/waker"
+require "tasker_core/worker/capacity"
+require "tasker_core/worker/stats"
+require "tasker_core/worker/job"
+require "tasker_core/worker/connection"
+require "tasker_core/worker/queue_client"
+require "tasker_core/worker/json_value"
+require "tasker_core/worker/result_builder"
+require "tasker_core/worker/handler_resolver"
+require "tasker_core/worker/handler_runner"
+require "tasker_core/worker/message_processor"
+require "tasker_core/worker/fetcher"
+require "tasker_core/worker/executor_pool"
+
+module TaskerCore
+  # Runs step handlers for some namespaces: reads `<namespace>_queue`, claims each step, runs
+  # its handler and submits the result. Pure Ruby on the pg gem: one fetcher thread and
+  # `concurrency` executor threads, each with its own connection.
+  #
+  #   worker = TaskerCore::Worker.start(namespaces: %w[fulfillment], concurrency: 4)
+  #   worker.stats   # => {processed: 12, succeeded: 11, failed: 1, ...}
+  #   worker.stop    # graceful: running handlers get up to 30 s to finish
+  #
+  # Options: database_url, poll_interval (fallback wake-up, seconds), visibility_timeout
+  # (seconds a read message stays hidden until its step is claimed), batch_size, logger.
+  class Worker
+    attr_reader :id, :settings
+
+    def self.start(namespaces:, concurrency: 4, **options)
+      new(namespaces: namespaces, concurrency: concurrency, **options).start
+    end
+
+    def initialize(namespaces:, concurrency: 4, **options)
+      @settings = Settings.new(namespaces: namespaces, concurrency: concurrency, **options)
+      @id = "#{Socket.gethostname}-#{Process.pid}-#{SecureRandom.hex(4)}"
+      @stats = Stats.new
+      @mutex = Mutex.new
+      @state = :new
+    end
+
+    def start
+      @mutex.synchronize do
+        raise TaskerCore::ArgumentError, "worker #{@id} was already started" unless @state == :new
+
+        build_parts
+        prepare
+        @executors.start
+        @fetcher.start
+        @state = :running
+      end
+      logger.info("tasker-core worker #{@id} started: queues #{queues.join(", ")}, " \
+                  "concurrency #{@settings.concurrency}, database #{@settings.redacted_database_url}")
+      self
+    end
+
+    # Stops fetching at once, gives running handlers until `timeout` seconds to finish and
+    # submit, then closes every connection. Returns true if nothing had to be cut short.
+    def stop(timeout: 30)
+      @mutex.synchronize do
+        return true unless @state == :running
+
+        @state = :stopping
+        deadline = now + timeout
+        @lifecycle.stop!
+        @waker.wake!
+        @fetcher.join([deadline - now, 0].max)
+        cut_short = @executors.shutdown(deadline)
+        @waker.close
+        @state = :stopped
+        log_stop(cut_short)
+        cut_short.zero?
+      end
+    end
+
+    def running?
+      @state == :running
+    end
+
+    def queues
+      @settings.queues
+    end
+
+    def namespaces
+      @settings.namespaces
+    end
+
+    # Counts of what this worker did: processed, succeeded, failed, archived, stale, released,
+    # errors, plus in_flight (messages read and not finished yet).
+    def stats
+      @stats.to_h.merge(in_flight: @capacity ? @capacity.in_flight : 0)
+    end
+
+    def inspect
+      "#<#{self.class.name} #{@id} #{@state} queues=#{queues.inspect}>"
+    end
+
+    private
+
+    def build_parts
+      @lifecycle = Lifecycle.new
+      @waker = Waker.new
+      @capacity = Capacity.new(@settings.concurrency, @waker)
+      builder = ResultBuilder.new(worker_id: @id)
+      @executors = ExecutorPool.new(settings: @settings, lifecycle: @lifecycle, capacity: @capacity,
+                                    stats: @stats, builder: builder)
+      @fetcher = Fetcher.new(settings: @settings, lifecycle: @lifecycle, capacity: @capacity, waker: @waker,
+                             stats: @stats, dispatch: @executors.method(:push))
+    end
+
+    def prepare
+      @fetcher.prepare!
+      @executors.prepare!
+    rescue StandardError
+      @lifecycle.stop!
+      @fetcher.close
+      @executors.shutdown(now)
+      @waker.close
+      raise
+    end
+
+    def log_stop(cut_short)
+      message = "tasker-core worker #{@id} stopped: #{stats}"
+      if cut_short.positive?
+        logger.warn("#{message}; #{cut_short} handler(s) did not finish in time and were interrupted " \
+                    "(their steps will be retried after the visibility timeout)")
+      else
+        logger.info(message)
+      end
+    end
+
+    def logger
+      @settings.logger
+    end
+
+    def now
+      Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    end
+  end
+end

@@ -1,0 +1,96 @@
+# frozen_string_literal: true
+
+module TaskerCore
+  class Worker
+    # N executor threads, each with its own connection, taking jobs from one queue. A job
+    # taken after stop began is handed back to pgmq (made visible again) instead of run.
+    class ExecutorPool
+      STOP = Object.new.freeze
+
+      def initialize(settings:, lifecycle:, capacity:, stats:, builder:)
+        @settings = settings
+        @lifecycle = lifecycle
+        @capacity = capacity
+        @stats = stats
+        @builder = builder
+        @jobs = Thread::Queue.new
+        @connections = Array.new(settings.concurrency) do |index|
+          Connection.new(settings, lifecycle, role: "executor #{index + 1}")
+        end
+        @threads = []
+      end
+
+      # Opens every connection now so a bad database URL fails Worker.start.
+      def prepare!
+        @connections.each(&:connect!)
+      end
+
+      def start
+        @threads = @connections.each_with_index.map do |connection, index|
+          thread = Thread.new { run(connection) }
+          thread.name = "tasker-executor-#{index + 1}"
+          thread
+        end
+      end
+
+      def push(job)
+        @jobs << job
+      end
+
+      # Lets running handlers finish until the deadline (a monotonic time), then kills the
+      # threads still running; their messages reappear after their visibility timeout.
+      def shutdown(deadline)
+        @threads.size.times { @jobs << STOP }
+        @threads.each { |thread| thread.join([deadline - now, 0].max) }
+        stragglers = @threads.select(&:alive?)
+        stragglers.each(&:kill).each { |thread| thread.join(1) }
+        @connections.each(&:close)
+        stragglers.size
+      end
+
+      private
+
+      def run(connection)
+        client = QueueClient.new(connection)
+        processor = MessageProcessor.new(client: client, runner: HandlerRunner.new(logger: logger),
+                                         builder: @builder, stats: @stats, logger: logger)
+        loop do
+          job = @jobs.pop
+          break if job.equal?(STOP)
+
+          work(job, client, processor)
+        end
+      end
+
+      def work(job, client, processor)
+        @lifecycle.stopping? ? release(job, client) : processor.process(job)
+      rescue Connection::Stopped
+        nil
+      rescue StandardError => e
+        failed(job, e)
+      ensure
+        @capacity.release
+      end
+
+      def release(job, client)
+        client.release(job.queue, job.msg_id)
+        @stats.increment(:released)
+      end
+
+      def failed(job, error)
+        @stats.increment(:errors)
+        logger.error("tasker-core worker: #{job}: #{error.class}: #{error.message.strip}; the message " \
+                     "will reappear after its visibility timeout")
+        logger.debug { Array(error.backtrace).first(10).join("\n") }
+      end
+
+      def logger
+        @settings.logger
+      end
+
+      def now
+        Process.clock_gettime(Process::CLOCK_MONOTONIC)
+      end
+    end
+  end
+end

@@ -1,0 +1,143 @@
+# frozen_string_literal: true
+
+module TaskerCore
+  class Worker
+    # The one thread that reads step queues. It LISTENs on every queue's insert channel and
+    # reads only as many messages as executors are free to start; when a read comes back
+    # short it waits on the database socket for a notification (or on the waker pipe for
+    # freed capacity or shutdown), with poll_interval as a fallback for messages that become
+    # visible on their own (retry delays, expired visibility timeouts).
+    class Fetcher
+      def initialize(settings:, lifecycle:, capacity:, waker:, stats:, dispatch:)
+        @settings = settings
+        @lifecycle = lifecycle
+        @capacity = capacity
+        @waker = waker
+        @stats = stats
+        @dispatch = dispatch
+        @connection = Connection.new(settings, lifecycle, role: "fetcher")
+        @client = QueueClient.new(@connection)
+        @listening = false
+        @want_read = true
+        @rotation = 0
+        @last_read = now
+      end
+
+      # Connects, creates missing queues and LISTENs; raises TaskerCore::DatabaseError if the
+      # database cannot be reached, so a misconfigured worker fails at start.
+      def prepare!
+        @connection.connect!
+        setup
+      rescue PG::Error => e
+        raise TaskerCore::DatabaseError, "worker cannot prepare its queues: #{e.message.strip}"
+      end
+
+      def start
+        @thread = Thread.new { run }
+        @thread.name = "tasker-fetcher"
+        @thread
+      end
+
+      def join(timeout)
+        @thread&.join(timeout)
+      end
+
+      def close
+        @connection.close
+      end
+
+      private
+
+      def run
+        backoff = Connection::INITIAL_BACKOFF
+        until @lifecycle.stopping?
+          begin
+            setup unless @listening
+            cycle
+            backoff = Connection::INITIAL_BACKOFF
+          rescue Connection::Stopped
+            break
+          rescue StandardError => e
+            backoff = recover(e, backoff)
+          end
+        end
+      ensure
+        @connection.close
+      end
+
+      def cycle
+        free = @capacity.free
+        read_batch(free) if @want_read && free.positive?
+        wait unless @want_read && @capacity.free.positive?
+      end
+
+      def setup
+        queues = @settings.queues
+        (queues - @client.existing_queues(queues)).each { |queue| @client.ensure_queue(queue) }
+        @client.listen(queues)
+        @listening = true
+        @want_read = true
+      end
+
+      # Reads up to `free` messages, starting at a different queue each time so no namespace
+      # starves the others. Keeps @want_read set while some queue may hold more.
+      def read_batch(free)
+        @last_read = now
+        queues = @settings.queues.rotate(@rotation)
+        @rotation = (@rotation + 1) % queues.size
+        more = false
+        queues.each do |queue|
+          break if free.zero? || @lifecycle.stopping?
+
+          jobs = @client.read(queue, @settings.visibility_timeout, [free, @settings.batch_size].min)
+          more ||= jobs.size == [free, @settings.batch_size].min
+          free -= jobs.size
+          hand_over(jobs)
+        end
+        @want_read = more || free.zero?
+      end
+
+      def hand_over(jobs)
+        return if jobs.empty?
+
+        @capacity.acquire(jobs.size)
+        jobs.each { |job| @dispatch.call(job) }
+      end
+
+      # Sleeps until a notification, a wake-up or poll_interval after the last read; returns
+      # at once if one of them is already pending.
+      def wait
+        pg = @connection.pg
+        timeout = [@settings.poll_interval - (now - @last_read), 0].max
+        IO.select([pg.socket_io, @waker.reader], nil, nil, timeout)
+        @waker.drain
+        notified = drain_notifications(pg)
+        @want_read = true if notified || now - @last_read >= @settings.poll_interval
+      end
+
+      def drain_notifications(pg)
+        pg.consume_input
+        notified = false
+        notified = true while pg.notifies
+        notified
+      rescue PG::Error => e
+        @connection.discard!
+        raise e
+      end
+
+      def recover(error, backoff)
+        @stats.increment(:errors)
+        @listening = false
+        @connection.discard! if Connection.lost?(error) || !@connection.connected?
+        @settings.logger.error("tasker-core worker fetcher: #{error.class}: #{error.message.strip}; " \
+                               "retrying in #{backoff}s")
+        @lifecycle.sleep(backoff)
+        [backoff * 2, Connection::MAX_BACKOFF].min
+      end
+
+      def now
+        Process.clock_gettime(Process::CLOCK_MONOTONIC)
+      end
+    end
+  end
+end

@@ -1,0 +1,125 @@
+# frozen_string_literal: true
+
+require "json"
+
+module TaskerCore
+  class Worker
+    # What an executor does with one message: check its shape, claim the step, run the
+    # handler and submit the result (or archive / delete the message when there is nothing
+    # to run). Database errors propagate to the executor; handler errors never do.
+    class MessageProcessor
+      def initialize(client:, runner:, builder:, stats:, logger:)
+        @client = client
+        @runner = runner
+        @builder = builder
+        @stats = stats
+        @logger = logger
+      end
+
+      def process(job)
+        @stats.increment(:processed)
+        message = parse(job)
+        return unless message
+
+        claim = @client.claim(job.queue, job.msg_id, message.step_uuid, message.attempt)
+        dispatch(job, message, claim)
+      end
+
+      private
+
+      def parse(job)
+        data = JSON.parse(job.payload.to_s)
+        TaskerCore::Types::StepMessage.new(data)
+      rescue JSON::ParserError => e
+        archive(job, "malformed JSON (#{e.message.lines.first.to_s.strip[0, 200]})")
+      rescue TaskerCore::Types::InvalidError => e
+        archive(job, "not a step message: #{e.message}")
+      end
+
+      def dispatch(job, message, claim)
+        case claim["status"]
+        when "claimed" then run(job, message, claim)
+        when "stale" then drop_stale(job, message, claim)
+        when "exhausted" then report_exhausted(job, message, claim)
+        when "unknown" then archive(job, "step #{message.step_uuid} (#{message.step_name}) does not exist")
+        else
+          @stats.increment(:errors)
+          @logger.error("tasker-core worker: #{job}: unexpected claim status #{claim["status"].inspect}; " \
+                        "leaving the message to reappear")
+        end
+      end
+
+      def run(job, message, claim)
+        context = TaskerCore::Types::ExecutionContext.new(claim)
+        outcome = @runner.run(context)
+        result = if outcome.success?
+                   @builder.success(job, message, attempt: context.attempt, result: outcome.result,
+                                                  duration_ms: outcome.duration_ms)
+                 else
+                   @builder.failure(job, message, attempt: context.attempt, error: outcome.error,
+                                                  duration_ms: outcome.duration_ms)
+                 end
+        submit(job, result)
+      rescue TaskerCore::Types::InvalidError => e
+        error = ResultBuilder.error(e.class.name, "claim of step #{message.step_name} returned an " \
+                                                  "unexpected shape: #{e.message}", retryable: false)
+        submit(job, @builder.failure(job, message, attempt: claim["attempt"] || message.attempt,
+                                                   error: error, duration_ms: 0))
+      end
+
+      def report_exhausted(job, message, claim)
+        attempt = claim["attempt"] || message.attempt
+        text = "step #{message.step_name.inspect} of task #{message.task_uuid}: its message was delivered " \
+               "#{job.read_ct} times and every attempt was lost (worker died or timed out) " \
+               "after #{attempt} of #{claim["max_attempts"] || attempt} attempts"
+        error = ResultBuilder.error("TaskerCore::AttemptsExhausted", text, retryable: false)
+        @logger.error("tasker-core worker: #{job}: #{text}")
+        submit(job, @builder.failure(job, message, attempt: attempt, error: error, duration_ms: 0))
+      end
+
+      def drop_stale(job, message, claim)
+        @client.delete(job.queue, job.msg_id)
+        @stats.increment(:stale)
+        @logger.debug do
+          "tasker-core worker: #{job}: step #{message.step_name} (#{message.step_uuid}) attempt " \
+            "#{message.attempt} is superseded (#{claim.reject { |key, _| key == "status" }}); message deleted"
+        end
+      end
+
+      SUBMIT_TRIES = 3
+
+      # A result is worth keeping across a reconnect: re-sending it is harmless (the
+      # orchestrator ignores a duplicate of an attempt it already processed).
+      def submit(job, result)
+        json = ResultBuilder.dump(result)
+        tries = 0
+        begin
+          @client.submit(job.queue, job.msg_id, json)
+        rescue PG::Error => e
+          raise unless Connection.lost?(e) && (tries += 1) < SUBMIT_TRIES
+
+          @logger.warn("tasker-core worker: #{job}: connection lost while submitting the result " \
+                       "(#{e.class}); reconnecting to submit it again")
+          retry
+        end
+        @stats.increment(result.success? ? :succeeded : :failed)
+        log_failure(job, result) unless result.success?
+      end
+
+      def log_failure(job, result)
+        error = result.error
+        @logger.info do
+          "tasker-core worker: #{job}: step #{result.step_uuid} attempt #{result.attempt} failed " \
+            "(#{error[:class]}#{error.retryable ? ", retryable" : ""}): #{error.message}"
+        end
+      end
+
+      def archive(job, problem)
+        @client.archive(job.queue, job.msg_id)
+        @stats.increment(:archived)
+        @logger.error("tasker-core worker: archived message msg_id=#{job.msg_id} of queue #{job.queue}: #{problem}")
+        nil
+      end
+    end
+  end
+end

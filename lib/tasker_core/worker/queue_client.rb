@@ -1,0 +1,76 @@
+# frozen_string_literal: true
+
+require "json"
+
+module TaskerCore
+  class Worker
+    # Every SQL statement the worker runs, in one place. Queue names and ids always travel
+    # as bind parameters.
+    class QueueClient
+      def initialize(connection)
+        @connection = connection
+      end
+
+      # Up to `qty` visible messages, made invisible for `vt` seconds.
+      def read(queue, vt, qty)
+        rows = exec("SELECT msg_id, read_ct, message::text AS message FROM pgmq.read($1::text, $2::integer, $3::integer)",
+                    [queue, vt, qty])
+        rows.map do |row|
+          Job.new(queue: queue, msg_id: Integer(row["msg_id"]), read_ct: Integer(row["read_ct"]),
+                  payload: row["message"])
+        end
+      end
+
+      # Moves the message to pgmq's archive table a_<queue>: kept for inspection, never read again.
+      def archive(queue, msg_id)
+        exec("SELECT pgmq.archive($1::text, $2::bigint)", [queue, msg_id])
+      end
+
+      def delete(queue, msg_id)
+        exec("SELECT pgmq.delete($1::text, $2::bigint)", [queue, msg_id])
+      end
+
+      # Makes a read message visible again at once (it was read but will not be worked on).
+      def release(queue, msg_id)
+        exec("SELECT 1 FROM pgmq.set_vt($1::text, $2::bigint, 0)", [queue, msg_id])
+      end
+
+      def claim(queue, msg_id, step_uuid, attempt)
+        rows = exec("SELECT tasker.claim_step($1::text, $2::bigint, $3::uuid, $4::integer)::text AS claim",
+                    [queue, msg_id, step_uuid, attempt])
+        JSON.parse(rows.getvalue(0, 0))
+      end
+
+      # Sends the result to tasker_step_results and deletes the step message, in one transaction.
+      def submit(queue, msg_id, result_json)
+        rows = exec("SELECT tasker.submit_result($1::text, $2::bigint, $3::jsonb)", [queue, msg_id, result_json])
+        Integer(rows.getvalue(0, 0))
+      end
+
+      def existing_queues(queues)
+        exec("SELECT queue_name FROM pgmq.meta WHERE queue_name = ANY ($1::text[])",
+             [PG::TextEncoder::Array.new.encode(queues)]).column_values(0)
+      end
+
+      def ensure_queue(queue)
+        exec("SELECT tasker.ensure_queue($1::text)", [queue])
+      end
+
+      # LISTEN takes no parameters: the channel is quoted as an identifier, and queue names
+      # were validated against a strict pattern before they got here.
+      def listen(queues)
+        queues.each { |queue| exec("LISTEN #{PG::Connection.quote_ident(QueueClient.channel(queue))}", []) }
+      end
+
+      def self.channel(queue)
+        "tasker_q_#{queue}"
+      end
+
+      private
+
+      def exec(sql, params)
+        @connection.exec_params(sql, params)
+      end
+    end
+  end
+end

@@ -1,0 +1,83 @@
+# frozen_string_literal: true
+
+require "json"
+require "socket"
+
+module TaskerCore
+  class Worker
+    # Builds the result messages a worker sends to tasker_step_results (as
+    # TaskerCore::Types::StepResult) and turns exceptions into their `error` part.
+    class ResultBuilder
+      BACKTRACE_LINES = 20
+      MAX_MESSAGE_LENGTH = 10_000
+
+      attr_reader :worker_id, :hostname, :pid
+
+      def initialize(worker_id:, hostname: Socket.gethostname, pid: Process.pid)
+        @worker_id = worker_id
+        @hostname = hostname
+        @pid = pid
+      end
+
+      # `message` is the TaskerCore::Types::StepMessage the job carried.
+      def success(job, message, attempt:, result:, duration_ms:)
+        build(job, message, attempt, "success", result, nil, duration_ms)
+      end
+
+      def failure(job, message, attempt:, error:, duration_ms:)
+        build(job, message, attempt, "failure", nil, error, duration_ms)
+      end
+
+      def self.dump(step_result)
+        JSON.generate(step_result.to_h)
+      end
+
+      # The `error` part for an exception a handler raised.
+      def self.error_for(exception)
+        retry_after = exception.respond_to?(:retry_after) ? seconds(exception.retry_after) : nil
+        error_code = exception.respond_to?(:error_code) ? exception.error_code&.to_s : nil
+        error(exception.class.name || exception.class.inspect, exception.message,
+              retryable: retryable?(exception), retry_after: retry_after, error_code: error_code,
+              backtrace: exception.backtrace)
+      end
+
+      def self.error(class_name, message, retryable:, retry_after: nil, error_code: nil, backtrace: nil)
+        { "class" => class_name, "message" => text(message).slice(0, MAX_MESSAGE_LENGTH),
+          "retryable" => retryable, "retry_after" => retry_after,
+          "error_code" => error_code && text(error_code),
+          "backtrace" => Array(backtrace).first(BACKTRACE_LINES).map { |line| text(line) } }
+      end
+
+      # PermanentError never; RetryableError and other StandardErrors always; errors in the
+      # handler's code itself (NotImplementedError, SyntaxError, stack overflow) never.
+      def self.retryable?(exception)
+        return false if exception.is_a?(TaskerCore::PermanentError)
+
+        exception.is_a?(StandardError)
+      end
+
+      def self.seconds(value)
+        value.is_a?(Numeric) && value.to_f.finite? && !value.negative? ? value : nil
+      end
+
+      def self.text(value)
+        value.to_s.encode(Encoding::UTF_8, invalid: :replace, undef: :replace, replace: "?").scrub("?")
+      end
+
+      private
+
+      def build(job, message, attempt, status, result, error, duration_ms)
+        TaskerCore::Types::StepResult.new(
+          task_uuid: message.task_uuid, step_uuid: message.step_uuid, attempt: attempt,
+          status: status, result: result, error: error, metadata: metadata(job),
+          duration_ms: [duration_ms.round, 0].max
+        )
+      end
+
+      def metadata(job)
+        { worker_id: @worker_id, hostname: @hostname, pid: @pid, queue: job.queue,
+          msg_id: job.msg_id, read_ct: job.read_ct }
+      end
+    end
+  end
+end
