@@ -24,6 +24,14 @@ BEGIN
     IF NOT tasker.valid_queue_name(p_queue) THEN
         RAISE EXCEPTION 'invalid queue name %: expected [a-z][a-z0-9_]{0,46}', quote_literal(p_queue);
     END IF;
+    IF EXISTS (SELECT 1 FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+                JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'pgmq' AND c.relname = 'q_' || p_queue
+                  AND g.tgname = 'tasker_notify_insert') THEN
+        RETURN;
+    END IF;
+    -- Registrations in several processes at once: one creates, the others find it done.
+    PERFORM pg_advisory_xact_lock(hashtext('tasker.ensure_queue'));
     IF NOT EXISTS (SELECT 1 FROM pgmq.meta WHERE queue_name = p_queue) THEN
         PERFORM pgmq.create(p_queue);
     END IF;
@@ -201,4 +209,46 @@ BEGIN
     PERFORM pgmq.delete(p_queue, p_msg_id);
     RETURN v_id;
 END;
+$$;
+
+-- Everything task_status shows, in one round trip: the task, counts per step state,
+-- completion percentage, and per step its state, attempts, readiness, results and error.
+CREATE FUNCTION tasker.task_status(p_task_uuid uuid) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    WITH steps AS (
+        SELECT s.*, r.ready, r.parents_total, r.parents_done,
+               COALESCE((SELECT jsonb_agg(p.name ORDER BY p.position)
+                           FROM tasker.workflow_step_edges e
+                           JOIN tasker.workflow_steps p ON p.step_uuid = e.from_step
+                          WHERE e.to_step = s.step_uuid), '[]'::jsonb) AS depends_on
+          FROM tasker.workflow_steps s
+          JOIN tasker.step_readiness(p_task_uuid) r USING (step_uuid)
+         WHERE s.task_uuid = p_task_uuid
+    )
+    SELECT jsonb_build_object(
+        'task_uuid', t.task_uuid, 'namespace', t.namespace, 'name', t.name,
+        'version', t.version, 'state', t.state, 'context', t.context,
+        'initiator', t.initiator, 'source_system', t.source_system, 'reason', t.reason,
+        'tags', to_jsonb(t.tags), 'priority', t.priority, 'idempotency_key', t.idempotency_key,
+        'created_at', t.created_at, 'updated_at', t.updated_at, 'completed_at', t.completed_at,
+        'duration_ms', round(extract(epoch FROM (COALESCE(t.completed_at, clock_timestamp())
+                                                  - t.created_at)) * 1000, 3),
+        'step_count', (SELECT count(*) FROM steps),
+        'step_counts', COALESCE((SELECT jsonb_object_agg(state, n)
+                                   FROM (SELECT state, count(*) AS n FROM steps GROUP BY state) c),
+                                '{}'::jsonb),
+        'completion_percentage', COALESCE((SELECT round(100.0 * count(*) FILTER (
+                                               WHERE state IN ('complete', 'resolved_manually'))
+                                               / NULLIF(count(*), 0), 1) FROM steps), 0),
+        'steps', COALESCE((SELECT jsonb_agg(jsonb_build_object(
+                    'step_uuid', s.step_uuid, 'name', s.name, 'handler', s.handler,
+                    'state', s.state, 'attempts', s.attempts, 'max_attempts', s.max_attempts,
+                    'retryable', s.retryable, 'ready', s.ready, 'depends_on', s.depends_on,
+                    'next_retry_at', CASE WHEN s.state = 'waiting_for_retry' THEN s.backoff_until END,
+                    'timeout_seconds', s.timeout_seconds, 'config', s.config,
+                    'results', s.results, 'last_error', s.last_error,
+                    'enqueued_at', s.enqueued_at, 'started_at', s.started_at,
+                    'completed_at', s.completed_at) ORDER BY s.position) FROM steps s), '[]'::jsonb))
+    FROM tasker.tasks t
+    WHERE t.task_uuid = p_task_uuid
 $$;

@@ -1,0 +1,106 @@
+//! TaskerCore::Internal::Client: the calls any process can make (no orchestrator needed).
+
+use std::time::Duration;
+
+use magnus::{function, Error as RbError, RHash, RModule, Ruby};
+
+use super::errors::to_ruby;
+use super::nogvl::block_on;
+use super::{config, define_module};
+use crate::error::Error;
+use crate::messaging::TaskRequest;
+use crate::orchestration::waiter;
+use crate::runtime;
+use crate::store::{self, status::parse_uuid};
+use crate::templates::parse_and_validate;
+
+pub fn define(_ruby: &Ruby, internal: &RModule) -> Result<(), RbError> {
+    let m = define_module(internal, "Client")?;
+    m.define_module_function("migrate", function!(migrate, 1))?;
+    m.define_module_function("validate_template", function!(validate_template, 1))?;
+    m.define_module_function("register_template", function!(register_template, 2))?;
+    m.define_module_function("templates", function!(templates, 1))?;
+    m.define_module_function("create_task", function!(create_task, 2))?;
+    m.define_module_function("task_status", function!(task_status, 2))?;
+    m.define_module_function("wait_for_task", function!(wait_for_task, 3))?;
+    Ok(())
+}
+
+/// Runs `work` against the configured database with the GVL released.
+fn with_client<T, F, Fut>(ruby: &Ruby, settings: RHash, work: F) -> Result<T, RbError>
+where
+    F: FnOnce(std::sync::Arc<runtime::Client>) -> Fut,
+    Fut: std::future::Future<Output = crate::error::Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    let cfg = config(ruby, settings)?;
+    let client = runtime::client(&cfg).map_err(|e| to_ruby(ruby, e))?;
+    block_on(ruby, work(client))?.map_err(|e| to_ruby(ruby, e))
+}
+
+fn migrate(ruby: &Ruby, settings: RHash) -> Result<bool, RbError> {
+    with_client(ruby, settings, |c| async move {
+        store::migrate::migrate(&c.pool).await?;
+        Ok(true)
+    })
+}
+
+/// Validates a template (JSON text) without a database; returns it normalized as JSON.
+fn validate_template(ruby: &Ruby, json: String) -> Result<String, RbError> {
+    let template = parse_and_validate(&json).map_err(|e| to_ruby(ruby, e))?;
+    serde_json::to_string(&template).map_err(|e| to_ruby(ruby, Error::from(e)))
+}
+
+/// Validates and stores a template; returns "namespace/name@version".
+fn register_template(ruby: &Ruby, settings: RHash, json: String) -> Result<String, RbError> {
+    let template = parse_and_validate(&json).map_err(|e| to_ruby(ruby, e))?;
+    with_client(ruby, settings, |c| async move {
+        store::templates::register(&c.pool, &template).await?;
+        Ok(template.label())
+    })
+}
+
+fn templates(ruby: &Ruby, settings: RHash) -> Result<String, RbError> {
+    with_client(ruby, settings, |c| async move {
+        store::templates::list(&c.pool).await
+    })
+}
+
+/// `request` is the TaskRequest as JSON text; returns the created task as a Hash.
+fn create_task(ruby: &Ruby, settings: RHash, request: String) -> Result<RHash, RbError> {
+    let req: TaskRequest = serde_json::from_str(&request).map_err(|e| {
+        to_ruby(
+            ruby,
+            Error::InvalidArgument(format!("invalid task request: {e}")),
+        )
+    })?;
+    let created = with_client(ruby, settings, |c| async move {
+        store::tasks::create_task(&c.pool, &c.config, &req, None).await
+    })?;
+    serde_magnus::serialize(ruby, &created)
+}
+
+fn task_status(ruby: &Ruby, settings: RHash, uuid: String) -> Result<String, RbError> {
+    let uuid = parse_uuid(&uuid).map_err(|e| to_ruby(ruby, e))?;
+    with_client(ruby, settings, |c| async move {
+        store::status::task_status(&c.pool, uuid).await
+    })
+}
+
+fn wait_for_task(
+    ruby: &Ruby,
+    settings: RHash,
+    uuid: String,
+    timeout: f64,
+) -> Result<String, RbError> {
+    let uuid = parse_uuid(&uuid).map_err(|e| to_ruby(ruby, e))?;
+    if !(timeout.is_finite() && timeout >= 0.0) {
+        let bad = Error::InvalidArgument(format!(
+            "timeout must be a non-negative number of seconds, got {timeout}"
+        ));
+        return Err(to_ruby(ruby, bad));
+    }
+    with_client(ruby, settings, |c| async move {
+        waiter::wait_for_task(&c.pool, &c.finished, uuid, Duration::from_secs_f64(timeout)).await
+    })
+}

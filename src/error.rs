@@ -1,0 +1,53 @@
+//! The one error type of the core. Each kind maps onto one Ruby exception class
+//! (see `bridge::errors`), so the kind is the contract, the message the detail.
+
+use thiserror::Error;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    /// A template that cannot be registered (or a request for one that does not exist).
+    #[error("{0}")]
+    Template(String),
+    /// A task, template or step that does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// A caller passed something the API cannot accept.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// Configuration that cannot work; the message names the key.
+    #[error("{0}")]
+    Config(String),
+    /// waiting ran out of time.
+    #[error("{0}")]
+    Timeout(String),
+    /// The orchestrator cannot do what was asked.
+    #[error("{0}")]
+    Orchestrator(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("pgmq installation failed: {0}")]
+    Pgmq(#[from] pgmq::PgmqError),
+    #[error("invalid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl Error {
+    /// True when retrying later may succeed (connection lost, server restarting).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Error::Database(
+                sqlx::Error::Io(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Tls(_)
+                    | sqlx::Error::WorkerCrashed
+            )
+        ) || matches!(self, Error::Database(sqlx::Error::Database(e))
+            if e.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08")))
+    }
+}

@@ -1,0 +1,7 @@
+//! Queue names and the messages that travel through them.
+
+pub mod messages;
+pub mod queue;
+
+pub use messages::{StepResult, StepResultStatus, TaskRequest};
+pub use queue::{QueueMessage, RESULTS_QUEUE, TASK_FINISHED_CHANNEL, TASK_REQUESTS_QUEUE};

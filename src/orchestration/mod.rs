@@ -1,0 +1,10 @@
+//! The embedded orchestrator: consumes results and task requests, sweeps for stranded
+//! work, and tells waiters when tasks finish.
+
+pub mod backoff;
+mod consumer;
+mod orchestrator;
+mod sweep;
+pub mod waiter;
+
+pub use orchestrator::{Orchestrator, Stats};

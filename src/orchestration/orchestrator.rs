@@ -1,0 +1,246 @@
+//! Start, stop and observe the orchestrator's background work.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+use super::consumer::Consumer;
+use super::sweep;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::messaging::messages::TaskRequest;
+use crate::messaging::queue::{self, QueueMessage};
+use crate::messaging::{RESULTS_QUEUE, TASK_REQUESTS_QUEUE};
+use crate::runtime::{self, Client};
+use crate::store::pool;
+use crate::store::results::{self, Applied};
+use crate::store::tasks::{create_task, Consume};
+
+/// Counters the orchestrator keeps; `status` reports them.
+#[derive(Default)]
+pub struct Stats {
+    pub connected: AtomicBool,
+    pub results_processed: AtomicU64,
+    pub steps_completed: AtomicU64,
+    pub steps_retried: AtomicU64,
+    pub steps_failed: AtomicU64,
+    pub results_ignored: AtomicU64,
+    pub messages_archived: AtomicU64,
+    pub tasks_requested: AtomicU64,
+    pub swept: AtomicU64,
+    pub errors: AtomicU64,
+    pub disconnects: AtomicU64,
+    last_error: Mutex<Option<String>>,
+}
+
+impl Stats {
+    pub fn record_disconnect(&self, error: &str) {
+        self.connected.store(false, Ordering::Relaxed);
+        self.disconnects.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut last) = self.last_error.lock() {
+            *last = Some(error.to_string());
+        }
+    }
+
+    fn count(&self, applied: &Applied) {
+        self.results_processed.fetch_add(1, Ordering::Relaxed);
+        let counter = match applied {
+            Applied::Completed => &self.steps_completed,
+            Applied::Retrying { .. } => &self.steps_retried,
+            Applied::Failed => &self.steps_failed,
+            Applied::Ignored => &self.results_ignored,
+            Applied::Archived(_) => &self.messages_archived,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+pub struct Orchestrator {
+    shutdown: watch::Sender<bool>,
+    handles: Mutex<Vec<JoinHandle<()>>>,
+    stats: Arc<Stats>,
+    started_at: DateTime<Utc>,
+    database: String,
+}
+
+#[derive(Serialize)]
+struct StatusReport<'a> {
+    running: bool,
+    pid: u32,
+    started_at: DateTime<Utc>,
+    database: &'a str,
+    connected: bool,
+    results_processed: u64,
+    steps_completed: u64,
+    steps_retried: u64,
+    steps_failed: u64,
+    results_ignored: u64,
+    messages_archived: u64,
+    tasks_requested: u64,
+    tasks_swept: u64,
+    errors: u64,
+    disconnects: u64,
+    last_error: Option<String>,
+}
+
+impl Orchestrator {
+    /// Starts the loops on the process's runtime and returns at once.
+    pub fn start(config: &Config) -> Result<Arc<Orchestrator>> {
+        if let Some(running) = runtime::orchestrator() {
+            if running.is_running() {
+                return Err(Error::Orchestrator(
+                    "an orchestrator is already running in this process".into(),
+                ));
+            }
+        }
+        config.validate()?;
+        let rt = runtime::runtime()?;
+        let _guard = rt.enter();
+        // Its own pool: result processing must not queue behind Ruby callers.
+        let mut own = config.clone();
+        own.pool_size = config.pool_size.max(12);
+        let client = Arc::new(Client {
+            pool: pool::build(&own)?,
+            config: own,
+            finished: Default::default(),
+        });
+        let (shutdown, rx) = watch::channel(false);
+        let stats = Arc::new(Stats::default());
+        let results = Consumer {
+            queue: RESULTS_QUEUE,
+            batch: 8,
+            visibility_timeout: 30,
+        };
+        let requests = Consumer {
+            queue: TASK_REQUESTS_QUEUE,
+            batch: 4,
+            visibility_timeout: 30,
+        };
+        let jitter = config.backoff_jitter;
+        let handles = vec![
+            rt.spawn({
+                let (c, s, r) = (client.clone(), stats.clone(), rx.clone());
+                async move {
+                    let counted = s.clone();
+                    results
+                        .run(c, s, r, move |c, m| {
+                            handle_result(c, m, counted.clone(), jitter)
+                        })
+                        .await
+                }
+            }),
+            rt.spawn({
+                let (c, s, r) = (client.clone(), stats.clone(), rx.clone());
+                async move {
+                    let counted = s.clone();
+                    requests
+                        .run(c, s, r, move |c, m| handle_request(c, m, counted.clone()))
+                        .await
+                }
+            }),
+            rt.spawn(sweep::run(client.clone(), stats.clone(), rx)),
+        ];
+        let orchestrator = Arc::new(Orchestrator {
+            shutdown,
+            handles: Mutex::new(handles),
+            stats,
+            started_at: Utc::now(),
+            database: config.redacted_url(),
+        });
+        runtime::set_orchestrator(Some(orchestrator.clone()))?;
+        info!(database = %orchestrator.database, "orchestrator started");
+        Ok(orchestrator)
+    }
+
+    pub fn is_running(&self) -> bool {
+        !*self.shutdown.borrow()
+    }
+
+    /// Asks the loops to stop and waits for them (in-flight messages finish first).
+    pub async fn stop(&self, timeout: Duration) -> bool {
+        let _ = self.shutdown.send(true);
+        let handles: Vec<JoinHandle<()>> = match self.handles.lock() {
+            Ok(mut h) => h.drain(..).collect(),
+            Err(_) => Vec::new(),
+        };
+        let joined = tokio::time::timeout(timeout, async {
+            for h in handles {
+                let _ = h.await;
+            }
+        })
+        .await;
+        if joined.is_err() {
+            warn!("orchestrator loops did not stop within {timeout:?}");
+        }
+        info!("orchestrator stopped");
+        joined.is_ok()
+    }
+
+    pub fn status_json(&self) -> Result<String> {
+        let s = &self.stats;
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let report = StatusReport {
+            running: self.is_running(),
+            pid: std::process::id(),
+            started_at: self.started_at,
+            database: &self.database,
+            connected: s.connected.load(Ordering::Relaxed),
+            results_processed: get(&s.results_processed),
+            steps_completed: get(&s.steps_completed),
+            steps_retried: get(&s.steps_retried),
+            steps_failed: get(&s.steps_failed),
+            results_ignored: get(&s.results_ignored),
+            messages_archived: get(&s.messages_archived),
+            tasks_requested: get(&s.tasks_requested),
+            tasks_swept: get(&s.swept),
+            errors: get(&s.errors),
+            disconnects: get(&s.disconnects),
+            last_error: s.last_error.lock().ok().and_then(|l| l.clone()),
+        };
+        Ok(serde_json::to_string(&report)?)
+    }
+}
+
+async fn handle_result(
+    client: Arc<Client>,
+    msg: QueueMessage,
+    stats: Arc<Stats>,
+    jitter: f64,
+) -> Result<()> {
+    let applied = results::process(&client.pool, &msg, jitter).await?;
+    stats.count(&applied);
+    Ok(())
+}
+
+async fn handle_request(client: Arc<Client>, msg: QueueMessage, stats: Arc<Stats>) -> Result<()> {
+    let consume = Consume {
+        queue: TASK_REQUESTS_QUEUE,
+        msg_id: msg.msg_id,
+    };
+    let outcome = match serde_json::from_str::<TaskRequest>(&msg.body) {
+        Ok(req) => create_task(&client.pool, &client.config, &req, Some(consume)).await,
+        Err(e) => Err(Error::InvalidArgument(format!(
+            "malformed task request: {e}"
+        ))),
+    };
+    match outcome {
+        Ok(_) => {
+            stats.tasks_requested.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+        Err(e @ (Error::InvalidArgument(_) | Error::NotFound(_) | Error::Template(_))) => {
+            let mut conn = client.pool.acquire().await?;
+            queue::archive(&mut conn, TASK_REQUESTS_QUEUE, msg.msg_id).await?;
+            stats.messages_archived.fetch_add(1, Ordering::Relaxed);
+            warn!(msg_id = msg.msg_id, error = %e, "task request archived");
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,70 @@
+//! The low-rate recovery sweep: tasks whose ready steps nobody enqueued (after a crash
+//! between processes, a manual resolution, a reset) get them enqueued and settled.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tracing::{info, warn};
+use uuid::Uuid;
+
+use super::orchestrator::Stats;
+use crate::error::Result;
+use crate::runtime::Client;
+use crate::state::TaskState;
+use crate::store::settle::advance;
+
+pub async fn run(client: Arc<Client>, stats: Arc<Stats>, mut shutdown: watch::Receiver<bool>) {
+    let every = Duration::from_secs_f64(client.config.sweep_interval);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            _ = tokio::time::sleep(every) => {}
+        }
+        match sweep(&client).await {
+            Ok(0) => {}
+            Ok(n) => {
+                stats.swept.fetch_add(n as u64, Ordering::Relaxed);
+                info!(tasks = n, "sweep advanced stranded tasks");
+            }
+            Err(e) => warn!(error = %e, "sweep failed; will try again"),
+        }
+    }
+}
+
+/// Advances every unfinished task that has a pending step with all parents satisfied.
+pub async fn sweep(client: &Client) -> Result<usize> {
+    let candidates: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT DISTINCT s.task_uuid
+           FROM tasker.workflow_steps s
+           JOIN tasker.tasks t ON t.task_uuid = s.task_uuid
+          WHERE s.state = 'pending' AND t.state IN ('pending', 'in_progress')
+            AND NOT EXISTS (
+                SELECT 1 FROM tasker.workflow_step_edges e
+                  JOIN tasker.workflow_steps p ON p.step_uuid = e.from_step
+                 WHERE e.to_step = s.step_uuid
+                   AND p.state NOT IN ('complete', 'resolved_manually'))
+          LIMIT 100",
+    )
+    .fetch_all(&client.pool)
+    .await?;
+    let mut advanced = 0;
+    for task_uuid in candidates {
+        let mut tx = client.pool.begin().await?;
+        // Skip tasks another orchestrator is working on right now.
+        let state: Option<String> = sqlx::query_scalar(
+            "SELECT state FROM tasker.tasks WHERE task_uuid = $1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(task_uuid)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(state) = state.and_then(|s| s.parse::<TaskState>().ok()) else {
+            continue;
+        };
+        advance(&mut tx, task_uuid, state, "recovery sweep").await?;
+        tx.commit().await?;
+        advanced += 1;
+    }
+    Ok(advanced)
+}

@@ -1,0 +1,97 @@
+//! Waiting for a task to finish without polling: one LISTEN connection per client fans
+//! `tasker_task_finished` notifications out to every waiter of the process.
+
+use std::time::{Duration, Instant};
+
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+use tokio::sync::{broadcast, OnceCell};
+use tracing::warn;
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::messaging::TASK_FINISHED_CHANNEL;
+use crate::state::TaskState;
+use crate::store::status::{task_state, task_status};
+
+/// How long a waiter trusts the notifications before it looks again on its own.
+const RECHECK: Duration = Duration::from_millis(500);
+
+#[derive(Default)]
+pub struct FinishHub {
+    sender: OnceCell<broadcast::Sender<Uuid>>,
+}
+
+impl FinishHub {
+    async fn subscribe(&self, pool: &PgPool) -> broadcast::Receiver<Uuid> {
+        let sender = self
+            .sender
+            .get_or_init(|| async {
+                let (tx, _) = broadcast::channel(1024);
+                tokio::spawn(listen(pool.clone(), tx.clone()));
+                tx
+            })
+            .await;
+        sender.subscribe()
+    }
+}
+
+async fn listen(pool: PgPool, tx: broadcast::Sender<Uuid>) {
+    let mut delay = Duration::from_millis(100);
+    loop {
+        let outcome: Result<()> = async {
+            let mut listener = PgListener::connect_with(&pool).await?;
+            listener.listen(TASK_FINISHED_CHANNEL).await?;
+            loop {
+                let note = listener.recv().await?;
+                if let Ok(uuid) = Uuid::parse_str(note.payload()) {
+                    // No receivers is fine: nobody is waiting right now.
+                    let _ = tx.send(uuid);
+                }
+            }
+        }
+        .await;
+        if let Err(e) = outcome {
+            warn!(error = %e, "task-finished listener lost its connection; waiters fall back to polling");
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// The task's final status (complete, error, cancelled, resolved_manually), or a Timeout
+/// error naming the state it was still in.
+pub async fn wait_for_task(
+    pool: &PgPool,
+    hub: &FinishHub,
+    task_uuid: Uuid,
+    timeout: Duration,
+) -> Result<String> {
+    let deadline = Instant::now() + timeout;
+    let mut finished = hub.subscribe(pool).await;
+    loop {
+        let state = task_state(pool, task_uuid).await?;
+        if state.parse::<TaskState>().is_ok_and(TaskState::is_finished) {
+            return task_status(pool, task_uuid).await;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(Error::Timeout(format!(
+                "task {task_uuid} is still {state} after {:.1}s",
+                timeout.as_secs_f64()
+            )));
+        }
+        let wait = (deadline - now).min(RECHECK);
+        let _ = tokio::time::timeout(wait, async {
+            loop {
+                match finished.recv().await {
+                    Ok(uuid) if uuid == task_uuid => return,
+                    Ok(_) => continue,
+                    Err(broadcast::error::RecvError::Lagged(_)) => return,
+                    Err(broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
+                }
+            }
+        })
+        .await;
+    }
+}

@@ -1,0 +1,9 @@
+//! The one place that knows the schema: every query of the core lives under here.
+
+pub mod migrate;
+pub mod pool;
+pub mod results;
+pub mod settle;
+pub mod status;
+pub mod tasks;
+pub mod templates;

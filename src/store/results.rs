@@ -1,0 +1,255 @@
+//! Applying one worker result: the step's transition, the retry's delayed message or the
+//! dependents' enqueue, the task's settlement and the result message's deletion, all in
+//! one transaction.
+
+use sqlx::{PgConnection, PgPool};
+use tracing::{debug, instrument, warn};
+use uuid::Uuid;
+
+use super::settle::{advance, lock_task};
+use crate::error::{Error, Result};
+use crate::messaging::messages::{StepError, StepResult};
+use crate::messaging::queue::{archive, delete, namespace_queue};
+use crate::messaging::{QueueMessage, RESULTS_QUEUE};
+use crate::orchestration::backoff::BackoffPolicy;
+use crate::state::step::{apply_result, StepSnapshot};
+use crate::state::{ResultOutcome, StepState, TaskState};
+
+/// What happened to one result message (for logs and counters).
+#[derive(Debug, PartialEq)]
+pub enum Applied {
+    Completed,
+    Retrying { delay_seconds: f64 },
+    Failed,
+    Ignored,
+    Archived(String),
+}
+
+#[derive(sqlx::FromRow)]
+struct StepRow {
+    task_uuid: Uuid,
+    namespace: String,
+    state: String,
+    attempts: i32,
+    max_attempts: i32,
+    retryable: bool,
+    backoff_base_seconds: f64,
+    max_backoff_seconds: f64,
+}
+
+#[instrument(skip_all, fields(msg_id = msg.msg_id))]
+pub async fn process(pool: &PgPool, msg: &QueueMessage, jitter: f64) -> Result<Applied> {
+    let mut tx = pool.begin().await?;
+    let applied = match StepResult::parse(&msg.body) {
+        Err(why) => {
+            let why = format!("malformed result message {}: {why}", msg.msg_id);
+            archive(&mut tx, RESULTS_QUEUE, msg.msg_id).await?;
+            Applied::Archived(why)
+        }
+        Ok(result) => apply(&mut tx, &result, jitter).await?,
+    };
+    if !matches!(applied, Applied::Archived(_)) {
+        delete(&mut tx, RESULTS_QUEUE, msg.msg_id).await?;
+    }
+    tx.commit().await?;
+    if let Applied::Archived(why) = &applied {
+        warn!("{why}; archived in pgmq.a_{RESULTS_QUEUE}");
+    }
+    Ok(applied)
+}
+
+async fn apply(conn: &mut PgConnection, result: &StepResult, jitter: f64) -> Result<Applied> {
+    let task_uuid: Option<Uuid> =
+        sqlx::query_scalar("SELECT task_uuid FROM tasker.workflow_steps WHERE step_uuid = $1")
+            .bind(result.step_uuid)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(task_uuid) = task_uuid else {
+        return Ok(Applied::Archived(format!(
+            "result for unknown step {}",
+            result.step_uuid
+        )));
+    };
+    // Lock order everywhere: task row first, then its steps.
+    let Some(task_state) = lock_task(conn, task_uuid).await? else {
+        return Ok(Applied::Ignored);
+    };
+    let row: StepRow = sqlx::query_as(
+        "SELECT s.task_uuid, t.namespace, s.state, s.attempts, s.max_attempts, s.retryable,
+                s.backoff_base_seconds, s.max_backoff_seconds
+           FROM tasker.workflow_steps s JOIN tasker.tasks t USING (task_uuid)
+          WHERE s.step_uuid = $1 FOR UPDATE OF s",
+    )
+    .bind(result.step_uuid)
+    .fetch_one(&mut *conn)
+    .await?;
+    let snapshot = StepSnapshot {
+        state: row
+            .state
+            .parse::<StepState>()
+            .map_err(Error::Orchestrator)?,
+        attempts: row.attempts,
+        max_attempts: row.max_attempts,
+        retryable: row.retryable,
+    };
+    if !matches!(task_state, TaskState::Pending | TaskState::InProgress) {
+        debug!(%task_uuid, %task_state, "result for a finished task ignored");
+        return Ok(Applied::Ignored);
+    }
+    let outcome = apply_result(snapshot, result);
+    let applied = match &outcome {
+        ResultOutcome::Ignore(why) => {
+            debug!(step_uuid = %result.step_uuid, why, "result ignored");
+            return Ok(Applied::Ignored);
+        }
+        ResultOutcome::Complete => {
+            complete(conn, result).await?;
+            Applied::Completed
+        }
+        ResultOutcome::Retry { .. } => {
+            let policy = BackoffPolicy {
+                base_seconds: row.backoff_base_seconds,
+                max_seconds: row.max_backoff_seconds,
+                jitter,
+            };
+            let error = result.error.as_ref();
+            let delay = policy.delay_seconds(
+                row.attempts,
+                error.and_then(|e| e.retry_after),
+                rand::random::<f64>(),
+            );
+            retry(conn, result, &row, delay).await?;
+            Applied::Retrying {
+                delay_seconds: delay,
+            }
+        }
+        ResultOutcome::Fail { exhausted } => {
+            fail(conn, result, *exhausted).await?;
+            Applied::Failed
+        }
+    };
+    advance(conn, row.task_uuid, task_state, "step result").await?;
+    Ok(applied)
+}
+
+async fn complete(conn: &mut PgConnection, result: &StepResult) -> Result<()> {
+    let results = result.result.as_ref().map(|r| r.get()).unwrap_or("null");
+    sqlx::query(
+        "UPDATE tasker.workflow_steps
+            SET state = 'complete', results = $3::jsonb, completed_at = clock_timestamp(),
+                updated_at = clock_timestamp()
+          WHERE step_uuid = $1 AND state = 'in_progress' AND attempts = $2",
+    )
+    .bind(result.step_uuid)
+    .bind(result.attempt)
+    .bind(results)
+    .execute(&mut *conn)
+    .await?;
+    transition(conn, result, "complete", "step succeeded", None).await
+}
+
+async fn retry(
+    conn: &mut PgConnection,
+    result: &StepResult,
+    row: &StepRow,
+    delay: f64,
+) -> Result<()> {
+    let queue = namespace_queue(&row.namespace)?;
+    let error = error_json(result)?;
+    sqlx::query(
+        "UPDATE tasker.workflow_steps
+            SET state = 'waiting_for_retry', last_error = $3::jsonb,
+                backoff_until = clock_timestamp() + make_interval(secs => $4),
+                updated_at = clock_timestamp()
+          WHERE step_uuid = $1 AND state = 'in_progress' AND attempts = $2",
+    )
+    .bind(result.step_uuid)
+    .bind(result.attempt)
+    .bind(&error)
+    .bind(delay)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "SELECT pgmq.send($1, tasker.step_message($2), NULL::jsonb,
+                          clock_timestamp() + make_interval(secs => $3))",
+    )
+    .bind(&queue)
+    .bind(result.step_uuid)
+    .bind(delay)
+    .execute(&mut *conn)
+    .await?;
+    let reason = format!("retryable failure; next attempt in {delay:.3}s");
+    transition(conn, result, "waiting_for_retry", &reason, Some(&error)).await
+}
+
+async fn fail(conn: &mut PgConnection, result: &StepResult, exhausted: bool) -> Result<()> {
+    let error = error_json(result)?;
+    sqlx::query(
+        "UPDATE tasker.workflow_steps
+            SET state = 'error', last_error = $3::jsonb, completed_at = clock_timestamp(),
+                updated_at = clock_timestamp()
+          WHERE step_uuid = $1 AND state = 'in_progress' AND attempts = $2",
+    )
+    .bind(result.step_uuid)
+    .bind(result.attempt)
+    .bind(&error)
+    .execute(&mut *conn)
+    .await?;
+    let reason = if exhausted {
+        "retryable failure on the last attempt"
+    } else {
+        "permanent failure"
+    };
+    transition(conn, result, "error", reason, Some(&error)).await
+}
+
+/// The step's last_error: the worker's error plus the attempt it belongs to.
+fn error_json(result: &StepResult) -> Result<String> {
+    #[derive(serde::Serialize)]
+    struct LastError<'a> {
+        #[serde(flatten)]
+        error: &'a StepError,
+        attempt: i32,
+    }
+    let fallback = StepError {
+        class: None,
+        message: Some("failure without details".into()),
+        retryable: true,
+        retry_after: None,
+        error_code: None,
+        backtrace: Vec::new(),
+    };
+    let error = result.error.as_ref().unwrap_or(&fallback);
+    Ok(serde_json::to_string(&LastError {
+        error,
+        attempt: result.attempt,
+    })?)
+}
+
+async fn transition(
+    conn: &mut PgConnection,
+    result: &StepResult,
+    to: &str,
+    reason: &str,
+    error: Option<&str>,
+) -> Result<()> {
+    let metadata = result.metadata.as_ref().map(|m| m.get()).unwrap_or("{}");
+    sqlx::query(
+        "INSERT INTO tasker.step_transitions
+            (step_uuid, task_uuid, from_state, to_state, attempt, reason, metadata)
+         SELECT $1, task_uuid, 'in_progress', $2, $3, $4,
+                jsonb_build_object('worker', $5::jsonb, 'duration_ms', $6::float8,
+                                   'error', $7::jsonb)
+           FROM tasker.workflow_steps WHERE step_uuid = $1",
+    )
+    .bind(result.step_uuid)
+    .bind(to)
+    .bind(result.attempt)
+    .bind(reason)
+    .bind(metadata)
+    .bind(result.duration_ms)
+    .bind(error)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

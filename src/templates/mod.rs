@@ -1,0 +1,8 @@
+//! Task templates: the YAML (or Hash) a user writes, parsed and validated before
+//! anything reaches the database.
+
+mod model;
+mod validate;
+
+pub use model::{RetryPolicy, StepTemplate, Template};
+pub use validate::parse_and_validate;
