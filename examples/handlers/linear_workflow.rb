@@ -1,0 +1,14 @@
+# frozen_string_literal: true
+
+require_relative "squaring"
+
+# Handlers of templates/linear_workflow.yaml.
+module LinearWorkflow
+  module StepHandlers
+    # step_1: squares the task's even_number.
+    class SquareEvenNumber < Examples::SquareEvenNumber; end
+
+    # Every other step: squares the product of its parents' results.
+    class SquareParents < Examples::SquareParents; end
+  end
+end
