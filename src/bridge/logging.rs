@@ -1,6 +1,7 @@
 //! tracing output for the whole process, its level set by the same switch as the Ruby
 //! logger (TaskerCore.configuration.log_level). sqlx's own statement logs stay quiet.
 
+use std::io::IsTerminal;
 use std::sync::OnceLock;
 
 use tracing_subscriber::{filter::EnvFilter, fmt, prelude::*, reload, Registry};
@@ -23,7 +24,12 @@ pub fn set_level(level: &str) {
         let (layer, handle) = reload::Layer::new(filter(level));
         let installed = tracing_subscriber::registry()
             .with(layer)
-            .with(fmt::layer().with_writer(std::io::stderr).with_target(false))
+            .with(
+                fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_ansi(std::io::stderr().is_terminal())
+                    .with_target(false),
+            )
             .try_init()
             .is_ok();
         installed.then_some(handle)

@@ -1,0 +1,80 @@
+# frozen_string_literal: true
+
+require "json"
+
+# The public API: configure once, then create tasks and ask about them from any process
+# (no orchestrator needed in the caller's process).
+module TaskerCore
+  class << self
+    def configuration
+      @configuration ||= Configuration.new
+    end
+
+    def configure
+      yield configuration
+      configuration.validate!
+      logger.level = ruby_log_level
+      configuration
+    end
+
+    def logger
+      configuration.logger
+    end
+
+    # Installs pgmq's SQL and runs the schema migrations. Idempotent.
+    def migrate!
+      Internal::Client.migrate(native)
+    end
+
+    # YAML paths/globs/directories or Hashes (default: configuration.template_paths).
+    # Raises TemplateError naming the template, the step and the problem.
+    def register_templates!(sources = nil)
+      TemplateLoader.new(configuration).register(sources)
+    end
+
+    def create_task(namespace:, name:, version: nil, context: {}, initiator: nil, source_system: nil,
+                    reason: nil, tags: [], priority: 0, idempotency_key: nil)
+      unless context.is_a?(Hash)
+        raise ArgumentError, "context for #{namespace}/#{name} must be a Hash, got #{context.class}"
+      end
+
+      request = { namespace: namespace.to_s, name: name.to_s, version: version&.to_s, context: context,
+                  initiator: initiator, source_system: source_system, reason: reason,
+                  tags: Array(tags).map(&:to_s), priority: Integer(priority), idempotency_key: idempotency_key }
+      Task.new(Internal::Client.create_task(native, encode_request(request)))
+    end
+
+    def task_status(uuid)
+      TaskStatus.new(JSON.parse(Internal::Client.task_status(native, uuid.to_s)))
+    end
+
+    # Blocks (other Ruby threads keep running) until the task is complete, error, cancelled
+    # or resolved_manually; returns its status. Raises TimeoutError after `timeout` seconds.
+    def wait_for_task(uuid, timeout: 30)
+      TaskStatus.new(JSON.parse(Internal::Client.wait_for_task(native, uuid.to_s, timeout.to_f)))
+    end
+
+    # Registered templates: [{"namespace", "name", "version", "template", ...}].
+    def templates
+      JSON.parse(Internal::Client.templates(native))
+    end
+
+    private
+
+    def native
+      configuration.to_native
+    end
+
+    def encode_request(request)
+      JSON.generate(request)
+    rescue JSON::GeneratorError, Encoding::UndefinedConversionError => e
+      raise ArgumentError, "context for #{request[:namespace]}/#{request[:name]} is not JSON-serializable: #{e.message}"
+    end
+
+    def ruby_log_level
+      level = configuration.log_level.to_s
+      level = "debug" if level == "trace"
+      level == "off" ? Logger::UNKNOWN : Logger.const_get(level.upcase)
+    end
+  end
+end
