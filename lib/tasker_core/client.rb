@@ -54,6 +54,23 @@ module TaskerCore
       TaskStatus.new(JSON.parse(Internal::Client.wait_for_task(native, uuid.to_s, timeout.to_f)))
     end
 
+    # Cancels the task: unfinished steps are cancelled and their queued messages removed;
+    # results of steps still running are ignored. Returns the task's new state.
+    def cancel_task(uuid, actor: nil, reason: nil)
+      Internal::Client.cancel_task(native, uuid.to_s, audit(actor, reason))
+    end
+
+    # A task in error: its failed steps go back to pending with fresh attempts and it continues.
+    def retry_task(uuid, actor: nil, reason: nil)
+      Internal::Client.retry_task(native, uuid.to_s, audit(actor, reason))
+    end
+
+    # Marks a step resolved_manually with the given results; its dependents then run.
+    def resolve_step(uuid, step_name, results: {}, actor: nil, reason: nil)
+      json = encode_json(results, "results for step #{step_name}")
+      Internal::Client.resolve_step(native, uuid.to_s, step_name.to_s, json, audit(actor, reason))
+    end
+
     # Registered templates: [{"namespace", "name", "version", "template", ...}].
     def templates
       JSON.parse(Internal::Client.templates(native))
@@ -66,9 +83,17 @@ module TaskerCore
     end
 
     def encode_request(request)
-      JSON.generate(request)
+      encode_json(request, "context for #{request[:namespace]}/#{request[:name]}")
+    end
+
+    def encode_json(value, what)
+      JSON.generate(value)
     rescue JSON::GeneratorError, Encoding::UndefinedConversionError => e
-      raise ArgumentError, "context for #{request[:namespace]}/#{request[:name]} is not JSON-serializable: #{e.message}"
+      raise ArgumentError, "#{what} is not JSON-serializable: #{e.message}"
+    end
+
+    def audit(actor, reason)
+      { "actor" => actor&.to_s, "reason" => reason&.to_s }
     end
 
     def ruby_log_level

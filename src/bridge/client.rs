@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::messaging::TaskRequest;
 use crate::orchestration::waiter;
 use crate::runtime;
+use crate::store::controls::{self, Actor};
 use crate::store::{self, status::parse_uuid};
 use crate::templates::parse_and_validate;
 
@@ -23,6 +24,9 @@ pub fn define(_ruby: &Ruby, internal: &RModule) -> Result<(), RbError> {
     m.define_module_function("create_task", function!(create_task, 2))?;
     m.define_module_function("task_status", function!(task_status, 2))?;
     m.define_module_function("wait_for_task", function!(wait_for_task, 3))?;
+    m.define_module_function("cancel_task", function!(cancel_task, 3))?;
+    m.define_module_function("retry_task", function!(retry_task, 3))?;
+    m.define_module_function("resolve_step", function!(resolve_step, 5))?;
     Ok(())
 }
 
@@ -102,5 +106,48 @@ fn wait_for_task(
     }
     with_client(ruby, settings, |c| async move {
         waiter::wait_for_task(&c.pool, &c.finished, uuid, Duration::from_secs_f64(timeout)).await
+    })
+}
+
+fn actor(ruby: &Ruby, hash: RHash) -> Result<Actor, RbError> {
+    serde_magnus::deserialize(ruby, hash)
+}
+
+/// Returns the task's new state.
+fn cancel_task(ruby: &Ruby, settings: RHash, uuid: String, who: RHash) -> Result<String, RbError> {
+    let uuid = parse_uuid(&uuid).map_err(|e| to_ruby(ruby, e))?;
+    let who = actor(ruby, who)?;
+    with_client(ruby, settings, |c| async move {
+        controls::cancel_task(&c.pool, uuid, &who).await
+    })
+}
+
+fn retry_task(ruby: &Ruby, settings: RHash, uuid: String, who: RHash) -> Result<String, RbError> {
+    let uuid = parse_uuid(&uuid).map_err(|e| to_ruby(ruby, e))?;
+    let who = actor(ruby, who)?;
+    with_client(ruby, settings, |c| async move {
+        controls::retry_task(&c.pool, uuid, &who).await
+    })
+}
+
+/// `results` is JSON text.
+fn resolve_step(
+    ruby: &Ruby,
+    settings: RHash,
+    uuid: String,
+    step: String,
+    results: String,
+    who: RHash,
+) -> Result<String, RbError> {
+    let uuid = parse_uuid(&uuid).map_err(|e| to_ruby(ruby, e))?;
+    serde_json::from_str::<&serde_json::value::RawValue>(&results).map_err(|e| {
+        to_ruby(
+            ruby,
+            Error::InvalidArgument(format!("results must be JSON: {e}")),
+        )
+    })?;
+    let who = actor(ruby, who)?;
+    with_client(ruby, settings, |c| async move {
+        controls::resolve_step(&c.pool, uuid, &step, &results, &who).await
     })
 }

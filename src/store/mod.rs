@@ -1,5 +1,6 @@
 //! The one place that knows the schema: every query of the core lives under here.
 
+pub mod controls;
 pub mod migrate;
 pub mod pool;
 pub mod results;
