@@ -50,13 +50,15 @@ module DatabaseHelpers
     TaskerTestDatabase.with_connection(&block)
   end
 
-  # Empties every tasker table and every pgmq queue; the queues themselves stay.
+  # Empties every tasker table and every pgmq queue and its archive; the queues themselves stay.
   def reset_tasker_database!
     TaskerTestDatabase.prepare!
     with_pg do |conn|
       tables = TaskerTestDatabase::TABLES.map { |table| "tasker.#{table}" }.join(", ")
       conn.exec("TRUNCATE #{tables} RESTART IDENTITY CASCADE")
+      queues = conn.exec("SELECT queue_name FROM pgmq.meta").column_values(0)
       conn.exec("SELECT pgmq.purge_queue(queue_name) FROM pgmq.meta")
+      queues.each { |queue| conn.exec("DELETE FROM pgmq.#{conn.quote_ident("a_#{queue}")}") }
     end
   end
 

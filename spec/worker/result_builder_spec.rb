@@ -24,7 +24,7 @@ RSpec.describe TaskerCore::Worker::ResultBuilder do
     result = builder.success(job, message, attempt: 2, result: { "ok" => true }, duration_ms: 12.6)
     expect(JSON.parse(described_class.dump(result))).to eq(
       "task_uuid" => message.task_uuid, "step_uuid" => message.step_uuid, "attempt" => 2,
-      "status" => "success", "result" => { "ok" => true }, "error" => nil, "duration_ms" => 13,
+      "status" => "success", "result" => { "ok" => true }, "error" => nil, "duration_ms" => 12.6,
       "metadata" => { "worker_id" => "host-1-abcd", "hostname" => "host", "pid" => 1,
                       "queue" => "fulfillment_queue", "msg_id" => 42, "read_ct" => 2 }
     )

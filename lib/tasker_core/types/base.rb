@@ -23,5 +23,6 @@ module TaskerCore
     StringList = Types::Strict::Array.of(Types::Strict::String)
     # Seconds (or milliseconds): any real number; JSON has no separate integer type.
     Number = Types::Strict::Integer | Types::Strict::Float
+    NonNegativeNumber = Types::Strict::Integer.constrained(gteq: 0) | Types::Strict::Float.constrained(gteq: 0)
   end
 end

@@ -17,7 +17,7 @@ module TaskerCore
                  result: Types::Any,
                  error: StepError.type.optional,
                  metadata: ResultMetadata.type,
-                 duration_ms: NonNegativeInteger
+                 duration_ms: NonNegativeNumber
 
       def initialize(input = {})
         super

@@ -69,6 +69,8 @@ module TaskerCore
 
       def open
         conn = PG.connect(@settings.database_url, application_name: "tasker-core worker #{@role}"[0, 63])
+        logger = @settings.logger
+        conn.set_notice_processor { |notice| logger.debug("tasker-core worker #{@role}: #{notice.strip}") }
         @backoff = INITIAL_BACKOFF
         conn
       end

@@ -67,7 +67,7 @@ module TaskerCore
       rescue Connection::Stopped
         nil
       rescue StandardError => e
-        failed(job, e)
+        failed(job, e, client)
       ensure
         @capacity.release
       end
@@ -77,11 +77,24 @@ module TaskerCore
         @stats.increment(:released)
       end
 
-      def failed(job, error)
+      def failed(job, error, client)
         @stats.increment(:errors)
-        logger.error("tasker-core worker: #{job}: #{error.class}: #{error.message.strip}; the message " \
-                     "will reappear after its visibility timeout")
+        logger.error("tasker-core worker: #{job}: #{error.class}: #{error.message.strip}")
         logger.debug { Array(error.backtrace).first(10).join("\n") }
+        hand_back(job, client) if Connection.lost?(error)
+      end
+
+      # After a lost connection, reconnect and make the message visible again at once rather
+      # than after its visibility timeout. If the lost statement was a claim that did commit,
+      # the next delivery is simply a redelivery of that attempt.
+      def hand_back(job, client)
+        client.release(job.queue, job.msg_id)
+        logger.warn("tasker-core worker: reconnected; #{job} handed back to the queue")
+      rescue Connection::Stopped
+        nil
+      rescue StandardError => e
+        logger.error("tasker-core worker: #{job}: could not hand the message back (#{e.class}: " \
+                     "#{e.message.strip}); it will reappear after its visibility timeout")
       end
 
       def logger

@@ -70,7 +70,7 @@ module TaskerCore
         TaskerCore::Types::StepResult.new(
           task_uuid: message.task_uuid, step_uuid: message.step_uuid, attempt: attempt,
           status: status, result: result, error: error, metadata: metadata(job),
-          duration_ms: [duration_ms.round, 0].max
+          duration_ms: [duration_ms.to_f.round(3), 0.0].max
         )
       end
 
