@@ -91,7 +91,8 @@ impl Config {
         if !(self.backoff_base_seconds > 0.0 && self.backoff_base_seconds.is_finite()) {
             return bad("backoff_base_seconds", "must be a positive number");
         }
-        if !(self.max_backoff_seconds >= self.backoff_base_seconds) {
+        if self.max_backoff_seconds.is_nan() || self.max_backoff_seconds < self.backoff_base_seconds
+        {
             return bad(
                 "max_backoff_seconds",
                 "must be at least backoff_base_seconds",

@@ -48,13 +48,13 @@ impl TaskState {
 
     pub fn can_transition_to(self, to: TaskState) -> bool {
         use TaskState::*;
-        match (self, to) {
-            (Pending, InProgress) => true,
-            (Pending | InProgress, Complete | Error) => true,
-            (Pending | InProgress | Error, Cancelled | ResolvedManually) => true,
-            (Error, InProgress) => true,
-            _ => false,
-        }
+        matches!(
+            (self, to),
+            (Pending, InProgress)
+                | (Pending | InProgress, Complete | Error)
+                | (Pending | InProgress | Error, Cancelled | ResolvedManually)
+                | (Error, InProgress)
+        )
     }
 }
 
