@@ -82,8 +82,9 @@ class Demo
     got = status.step(final)&.results
     ok = correct?(status, expected)
     @failures += 1 unless ok
-    puts format("%-10s even_number=%-2d %-8s %s=%s expected %s %s  %7.1f ms", name, even_number, status.state,
-                final, got.inspect, expected[final], ok ? "OK" : "WRONG", elapsed * 1000)
+    puts format("%<name>-10s even_number=%<n>-2d %<state>-8s %<final>s=%<got>s expected %<want>s %<verdict>s  " \
+                "%<ms>7.1f ms", name: name, n: even_number, state: status.state, final: final, got: got.inspect,
+                                want: expected[final], verdict: ok ? "OK" : "WRONG", ms: elapsed * 1000)
     print_steps(status, expected) unless ok
   end
 
@@ -155,10 +156,10 @@ class Demo
   def report_batch(tasks, statuses, started, created, finished)
     steps = statuses.values.sum { |status| status.steps.size }
     elapsed = finished - started
-    puts format("  created in %.2f s; all done in %.2f s: %.1f tasks/s, %.1f steps/s " \
-                "(%d steps, %.1f ms per task on average)",
-                created - started, elapsed, tasks.size / elapsed, steps / elapsed, steps,
-                elapsed * 1000 / [tasks.size, 1].max)
+    puts format("  created in %<created>.2f s; all done in %<elapsed>.2f s: %<tps>.1f tasks/s, %<sps>.1f steps/s " \
+                "(%<steps>d steps, %<per_task>.1f ms per task on average)",
+                created: created - started, elapsed: elapsed, tps: tasks.size / elapsed, sps: steps / elapsed,
+                steps: steps, per_task: elapsed * 1000 / [tasks.size, 1].max)
     puts "  worker: #{@worker.stats}"
   end
 

@@ -17,11 +17,11 @@ module Examples
   module_function
 
   def load_handlers
-    Dir[File.join(HANDLER_DIR, "*.rb")].sort.each { |file| require file }
+    Dir[File.join(HANDLER_DIR, "*.rb")].each { |file| require file }
   end
 
   def template_paths
-    Dir[File.join(TEMPLATE_DIR, "*.yaml")].sort
+    Dir[File.join(TEMPLATE_DIR, "*.yaml")]
   end
 
   def template(namespace)

@@ -22,8 +22,8 @@ module Examples
     def call(_task, sequence, step)
       inputs = step.depends_on.map { |parent| sequence.get(parent) }
       unless inputs.all?(Integer)
-        raise TaskerCore::PermanentError.new("step #{step.name} expects integer parents, got #{sequence.parents.inspect}",
-                                             error_code: "INVALID_PARENT_RESULT")
+        raise TaskerCore::PermanentError.new("step #{step.name} expects integer parents, " \
+                                             "got #{sequence.parents.inspect}", error_code: "INVALID_PARENT_RESULT")
       end
 
       inputs.reduce(1, :*)**2

@@ -46,8 +46,8 @@ end
 
 # Direct SQL for specs: `with_pg { |conn| conn.exec(...) }` and a clean slate per example.
 module DatabaseHelpers
-  def with_pg(&block)
-    TaskerTestDatabase.with_connection(&block)
+  def with_pg(&)
+    TaskerTestDatabase.with_connection(&)
   end
 
   # Empties every tasker table and every pgmq queue and its archive; the queues themselves stay.

@@ -48,7 +48,9 @@ module RuntimeHelpers
     loop do
       result = yield
       return result if result
-      raise "timed out after #{timeout}s waiting for #{message}" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+      if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+        raise "timed out after #{timeout}s waiting for #{message}"
+      end
 
       sleep interval
     end

@@ -38,7 +38,7 @@ RSpec.describe TaskerCore::Worker::ResultBuilder do
   describe ".error_for" do
     it "makes a RetryableError retryable with its retry_after and error_code" do
       error = described_class.error_for(raised(TaskerCore::RetryableError.new("slow down", retry_after: 30,
-                                                                               error_code: "RATE")))
+                                                                                           error_code: "RATE")))
       expect(error).to include("class" => "TaskerCore::RetryableError", "message" => "slow down",
                                "retryable" => true, "retry_after" => 30, "error_code" => "RATE")
       expect(error["backtrace"]).not_to be_empty

@@ -10,7 +10,7 @@ RSpec.describe TaskerCore::Worker::Settings do
   end
 
   it "derives queue names from namespaces" do
-    expect(described_class.new(namespaces: %i[a b_2 a], database_url: url).queues).to eq(%w[a_queue b_2_queue])
+    expect(described_class.new(namespaces: %i[a b2 a], database_url: url).queues).to eq(%w[a_queue b2_queue])
   end
 
   it "defaults batch_size to concurrency and reads the rest from the configuration" do

@@ -102,8 +102,8 @@ RSpec.describe TaskerCore::Worker, db: true do
 
   it "archives a message whose text is not JSON at all" do
     msg_id = send_raw_message(queue, "{}")
-    connection = TaskerCore::Worker::Connection.new(TaskerCore::Worker::Settings.new(**worker_options, database_url: TaskerTestDatabase.url),
-                                                    TaskerCore::Worker::Lifecycle.new, role: "spec")
+    settings = TaskerCore::Worker::Settings.new(**worker_options, database_url: TaskerTestDatabase.url)
+    connection = TaskerCore::Worker::Connection.new(settings, TaskerCore::Worker::Lifecycle.new, role: "spec")
     stats = TaskerCore::Worker::Stats.new
     processor = TaskerCore::Worker::MessageProcessor.new(
       client: TaskerCore::Worker::QueueClient.new(connection), runner: nil, builder: nil, stats: stats, logger: logger
@@ -165,7 +165,8 @@ RSpec.describe TaskerCore::Worker, db: true do
     with_pg do |conn|
       # A worker claims the step and dies: its message reappears with the attempt already spent.
       conn.exec_params("SELECT 1 FROM pgmq.read($1::text, 30, 1)", [queue])
-      conn.exec_params("SELECT tasker.claim_step($1::text, $2::bigint, $3::uuid, 1)", [queue, msg["msg_id"], step_uuid(task)])
+      conn.exec_params("SELECT tasker.claim_step($1::text, $2::bigint, $3::uuid, 1)",
+                       [queue, msg["msg_id"], step_uuid(task)])
       conn.exec_params("SELECT 1 FROM pgmq.set_vt($1::text, $2::bigint, 0)", [queue, msg["msg_id"]])
     end
     with_worker(**worker_options) do

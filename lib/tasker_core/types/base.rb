@@ -9,7 +9,7 @@ module TaskerCore
   module Types
     include Dry.Types()
 
-    UUID_FORMAT = /\A\h{8}-\h{4}-\h{4}-\h{4}-\h{12}\z/.freeze
+    UUID_FORMAT = /\A\h{8}-\h{4}-\h{4}-\h{4}-\h{12}\z/
 
     # A message or value that does not match its type; the message names the type and the field.
     class InvalidError < TaskerCore::Error; end

@@ -12,9 +12,9 @@ module TaskerCore
                  step_name: Name,
                  handler: Name,
                  attempt: PositiveInteger,
-                 "task_version?": OptionalString,
-                 "timeout_seconds?": PositiveInteger.optional,
-                 "enqueued_at?": OptionalString
+                 task_version?: OptionalString,
+                 timeout_seconds?: PositiveInteger.optional,
+                 enqueued_at?: OptionalString
     end
   end
 end

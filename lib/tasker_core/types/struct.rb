@@ -35,9 +35,7 @@ module TaskerCore
       end
 
       def initialize(input = {})
-        unless input.is_a?(::Hash)
-          raise InvalidError, "#{self.class.name} expects a Hash, got #{input.class}"
-        end
+        raise InvalidError, "#{self.class.name} expects a Hash, got #{input.class}" unless input.is_a?(::Hash)
 
         @attributes = self.class.schema.call(input).freeze
       rescue Dry::Types::CoercionError => e

@@ -10,10 +10,10 @@ module TaskerCore
                  name: Name,
                  version: Types::Strict::String,
                  context: JsonObject,
-                 "initiator?": OptionalString,
-                 "source_system?": OptionalString,
-                 "reason?": OptionalString,
-                 "tags?": StringList.default([].freeze)
+                 initiator?: OptionalString,
+                 source_system?: OptionalString,
+                 reason?: OptionalString,
+                 tags?: StringList.default([].freeze)
     end
   end
 end

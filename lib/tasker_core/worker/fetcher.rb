@@ -115,10 +115,10 @@ module TaskerCore
         @want_read = true if notified || now - @last_read >= @settings.poll_interval
       end
 
-      def drain_notifications(pg)
-        pg.consume_input
+      def drain_notifications(conn)
+        conn.consume_input
         notified = false
-        notified = true while pg.notifies
+        notified = true while conn.notifies
         notified
       rescue PG::Error => e
         @connection.discard!

@@ -7,7 +7,7 @@ module TaskerCore
     # (StepHandler subclasses get the step's config), the object itself for a module or
     # any other callable constant.
     class HandlerResolver
-      CONSTANT_PATH = /\A(?:::)?[A-Z]\w*(?:::[A-Z]\w*)*\z/.freeze
+      CONSTANT_PATH = /\A(?:::)?[A-Z]\w*(?:::[A-Z]\w*)*\z/
 
       # The handler cannot be found or used. Retrying cannot help: the failure is permanent.
       class Error < StandardError

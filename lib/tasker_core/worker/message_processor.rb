@@ -82,7 +82,7 @@ module TaskerCore
         @stats.increment(:stale)
         @logger.debug do
           "tasker-core worker: #{job}: step #{message.step_name} (#{message.step_uuid}) attempt " \
-            "#{message.attempt} is superseded (#{claim.reject { |key, _| key == "status" }}); message deleted"
+            "#{message.attempt} is superseded (#{claim.except("status")}); message deleted"
         end
       end
 

@@ -11,10 +11,10 @@ module TaskerCore
         @connection = connection
       end
 
-      # Up to `qty` visible messages, made invisible for `vt` seconds.
-      def read(queue, vt, qty)
-        rows = exec("SELECT msg_id, read_ct, message::text AS message FROM pgmq.read($1::text, $2::integer, $3::integer)",
-                    [queue, vt, qty])
+      # Up to `qty` visible messages, made invisible for `visibility` seconds.
+      def read(queue, visibility, qty)
+        rows = exec("SELECT msg_id, read_ct, message::text AS message " \
+                    "FROM pgmq.read($1::text, $2::integer, $3::integer)", [queue, visibility, qty])
         rows.map do |row|
           Job.new(queue: queue, msg_id: Integer(row["msg_id"]), read_ct: Integer(row["read_ct"]),
                   payload: row["message"])

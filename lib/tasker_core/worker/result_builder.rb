@@ -21,11 +21,11 @@ module TaskerCore
 
       # `message` is the TaskerCore::Types::StepMessage the job carried.
       def success(job, message, attempt:, result:, duration_ms:)
-        build(job, message, attempt, "success", result, nil, duration_ms)
+        build(job, message, attempt: attempt, status: "success", result: result, error: nil, duration_ms: duration_ms)
       end
 
       def failure(job, message, attempt:, error:, duration_ms:)
-        build(job, message, attempt, "failure", nil, error, duration_ms)
+        build(job, message, attempt: attempt, status: "failure", result: nil, error: error, duration_ms: duration_ms)
       end
 
       def self.dump(step_result)
@@ -66,7 +66,7 @@ module TaskerCore
 
       private
 
-      def build(job, message, attempt, status, result, error, duration_ms)
+      def build(job, message, attempt:, status:, result:, error:, duration_ms:)
         TaskerCore::Types::StepResult.new(
           task_uuid: message.task_uuid, step_uuid: message.step_uuid, attempt: attempt,
           status: status, result: result, error: error, metadata: metadata(job),

@@ -5,7 +5,7 @@ module TaskerCore
     # The worker's options, checked before any SQL runs. Namespaces become queue names
     # (`<namespace>_queue`), so they must be plain identifiers.
     class Settings
-      NAMESPACE_FORMAT = /\A[a-z][a-z0-9_]{0,40}\z/.freeze
+      NAMESPACE_FORMAT = /\A[a-z][a-z0-9_]{0,40}\z/
       KNOWN_OPTIONS = %i[database_url poll_interval visibility_timeout batch_size logger].freeze
 
       attr_reader :namespaces, :concurrency, :database_url, :poll_interval, :visibility_timeout,
