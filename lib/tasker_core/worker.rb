@@ -47,6 +47,8 @@ module TaskerCore
       @stats = Stats.new
       @mutex = Mutex.new
       @state = :new
+      @stopped_lock = Mutex.new
+      @stopped = ConditionVariable.new
     end
 
     def start
@@ -66,25 +68,36 @@ module TaskerCore
 
     # Stops fetching at once, gives running handlers until `timeout` seconds to finish and
     # submit, then closes every connection. Returns true if nothing had to be cut short.
+    # Safe to call from a signal handler (`trap("TERM") { worker.stop }`).
     def stop(timeout: 30)
-      @mutex.synchronize do
-        return true unless @state == :running
+      @mutex.synchronize { shut_down(timeout) }
+    rescue ThreadError => e
+      raise unless e.message.include?("trap context")
 
-        @state = :stopping
-        deadline = now + timeout
-        @lifecycle.stop!
-        @waker.wake!
-        @fetcher.join([deadline - now, 0].max)
-        cut_short = @executors.shutdown(deadline)
-        @waker.close
-        @state = :stopped
-        log_stop(cut_short)
-        cut_short.zero?
+      Thread.new { stop(timeout: timeout) }.value
+    end
+
+    # Blocks until the worker has stopped (say, from a signal handler), or `timeout` seconds
+    # passed; returns true if it stopped. For a process whose only job is this worker.
+    def wait(timeout = nil)
+      deadline = timeout && (now + timeout)
+      @stopped_lock.synchronize do
+        until stopped?
+          remaining = deadline && (deadline - now)
+          return false if remaining && remaining <= 0
+
+          @stopped.wait(@stopped_lock, [remaining || 1, 1].min)
+        end
       end
+      true
     end
 
     def running?
       @state == :running
+    end
+
+    def stopped?
+      @state == :stopped
     end
 
     def queues
@@ -106,6 +119,29 @@ module TaskerCore
     end
 
     private
+
+    def shut_down(timeout)
+      return true unless @state == :running
+
+      @state = :stopping
+      deadline = now + timeout
+      @lifecycle.stop!
+      @waker.wake!
+      @fetcher.join([deadline - now, 0].max)
+      cut_short = @executors.shutdown(deadline)
+      @fetcher.kill
+      @waker.close
+      mark_stopped
+      log_stop(cut_short)
+      cut_short.zero?
+    end
+
+    def mark_stopped
+      @stopped_lock.synchronize do
+        @state = :stopped
+        @stopped.broadcast
+      end
+    end
 
     def build_parts
       @lifecycle = Lifecycle.new

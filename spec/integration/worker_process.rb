@@ -14,12 +14,9 @@ $stdout.sync = true
 TaskerCore.configure { |config| config.database_url = ENV.fetch("DATABASE_URL") }
 Examples.load_handlers
 
-stop = Queue.new
-%w[TERM INT].each { |signal| Signal.trap(signal) { stop << signal } }
-
 worker = TaskerCore::Worker.start(namespaces: ARGV, concurrency: Integer(ENV.fetch("CONCURRENCY", "4")))
+%w[TERM INT].each { |signal| Signal.trap(signal) { worker.stop(timeout: 10) } }
 puts "ready #{Process.pid}"
-stop.pop
-worker.stop(timeout: 10)
+worker.wait
 puts "stats #{JSON.generate(worker.stats)}"
 exit 0

@@ -223,6 +223,18 @@ RSpec.describe TaskerCore::Worker, db: true do
     expect(log.string).to include("connection").or include("terminat")
   end
 
+  it "can be stopped from a signal handler, and wait returns once it has stopped" do
+    worker = described_class.start(**worker_options)
+    expect(worker.wait(0.1)).to be(false)
+    previous = Signal.trap("USR2") { worker.stop(timeout: 5) }
+    Process.kill("USR2", Process.pid)
+    expect(worker.wait(10)).to be(true)
+    expect(worker).to be_stopped
+  ensure
+    Signal.trap("USR2", previous || "DEFAULT")
+    worker&.stop
+  end
+
   it "fails fast at start when the database cannot be reached, without leaking the password" do
     expect do
       described_class.start(namespaces: [namespace], database_url: "postgresql://u:hunter2@127.0.0.1:1/nope",

@@ -46,6 +46,15 @@ module TaskerCore
         @connection.close
       end
 
+      # Last resort at shutdown, for a fetcher stuck in a database call past the deadline.
+      def kill
+        return unless @thread&.alive?
+
+        @thread.kill
+        @thread.join(1)
+        @connection.close
+      end
+
       private
 
       def run
