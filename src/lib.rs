@@ -5,6 +5,7 @@
 pub mod bridge;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod messaging;
 pub mod orchestration;
 pub mod runtime;

@@ -14,6 +14,7 @@ module TaskerCore
       yield configuration
       configuration.validate!
       logger.level = ruby_log_level
+      EventPump.ensure_running
       configuration
     end
 

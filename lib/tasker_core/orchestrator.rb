@@ -9,6 +9,7 @@ module TaskerCore
     class << self
       def start(configuration: TaskerCore.configuration)
         configuration.validate!
+        EventPump.ensure_running
         Internal::Orchestrator.start(configuration.to_native)
         install_exit_hook
         self

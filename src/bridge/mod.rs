@@ -4,6 +4,7 @@
 
 mod client;
 pub mod errors;
+mod events;
 mod logging;
 pub mod nogvl;
 mod orchestrator;
@@ -17,6 +18,7 @@ pub fn init(ruby: &Ruby) -> Result<(), RbError> {
     let internal = tasker.define_module("Internal")?;
     client::define(ruby, &internal)?;
     orchestrator::define(ruby, &internal)?;
+    events::define(ruby, &internal)?;
     Ok(())
 }
 

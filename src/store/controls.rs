@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::settle::{advance, lock_task, transition_task};
 use crate::error::{Error, Result};
+use crate::events;
 use crate::state::{StepState, TaskState};
 
 /// Who asked, and why; stored in the transitions' metadata.
@@ -32,6 +33,24 @@ async fn locked(conn: &mut PgConnection, task_uuid: Uuid) -> Result<TaskState> {
     lock_task(conn, task_uuid)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no task with uuid {task_uuid}")))
+}
+
+/// After commit: tells the Ruby side when a control finished the task.
+async fn announce(pool: &PgPool, task_uuid: Uuid, state: TaskState) -> Result<String> {
+    if state.is_finished() {
+        let (namespace, name): (String, String) =
+            sqlx::query_as("SELECT namespace, name FROM tasker.tasks WHERE task_uuid = $1")
+                .bind(task_uuid)
+                .fetch_one(pool)
+                .await?;
+        events::emit(events::task_finished_event(
+            task_uuid,
+            &namespace,
+            &name,
+            state.as_str(),
+        ));
+    }
+    Ok(state.to_string())
 }
 
 /// Moves every step of the task in one of `from` to `to`, with a transition row each.
@@ -114,7 +133,7 @@ pub async fn cancel_task(pool: &PgPool, task_uuid: Uuid, actor: &Actor) -> Resul
     transition_task(&mut tx, task_uuid, state, TaskState::Cancelled, &reason).await?;
     tx.commit().await?;
     info!(steps, removed, "task cancelled");
-    Ok(TaskState::Cancelled.to_string())
+    announce(pool, task_uuid, TaskState::Cancelled).await
 }
 
 /// A task in error gets its failed (and cancelled) steps back as pending with fresh attempts,
@@ -143,7 +162,7 @@ pub async fn retry_task(pool: &PgPool, task_uuid: Uuid, actor: &Actor) -> Result
     let now = advance(&mut tx, task_uuid, TaskState::InProgress, &reason).await?;
     tx.commit().await?;
     info!(steps, "task retried");
-    Ok(now.to_string())
+    announce(pool, task_uuid, now).await
 }
 
 /// Marks one step resolved_manually with the given results (JSON text); its dependents then
@@ -217,5 +236,5 @@ pub async fn resolve_step(
     let now = advance(&mut tx, task_uuid, state, &reason).await?;
     tx.commit().await?;
     info!(step = step_name, "step resolved manually");
-    Ok(now.to_string())
+    announce(pool, task_uuid, now).await
 }

@@ -2,12 +2,14 @@
 //! dependents' enqueue, the task's settlement and the result message's deletion, all in
 //! one transaction.
 
+use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use tracing::{debug, instrument, warn};
 use uuid::Uuid;
 
 use super::settle::{advance, lock_task};
 use crate::error::{Error, Result};
+use crate::events;
 use crate::messaging::messages::{StepError, StepResult};
 use crate::messaging::queue::{archive, delete, namespace_queue};
 use crate::messaging::{QueueMessage, RESULTS_QUEUE};
@@ -29,6 +31,8 @@ pub enum Applied {
 struct StepRow {
     task_uuid: Uuid,
     namespace: String,
+    task_name: String,
+    step_name: String,
     state: String,
     attempts: i32,
     max_attempts: i32,
@@ -40,25 +44,33 @@ struct StepRow {
 #[instrument(skip_all, fields(msg_id = msg.msg_id))]
 pub async fn process(pool: &PgPool, msg: &QueueMessage, jitter: f64) -> Result<Applied> {
     let mut tx = pool.begin().await?;
+    let mut after_commit = Vec::new();
     let applied = match StepResult::parse(&msg.body) {
         Err(why) => {
             let why = format!("malformed result message {}: {why}", msg.msg_id);
             archive(&mut tx, RESULTS_QUEUE, msg.msg_id).await?;
             Applied::Archived(why)
         }
-        Ok(result) => apply(&mut tx, &result, jitter).await?,
+        Ok(result) => apply(&mut tx, &result, jitter, &mut after_commit).await?,
     };
     if !matches!(applied, Applied::Archived(_)) {
         delete(&mut tx, RESULTS_QUEUE, msg.msg_id).await?;
     }
     tx.commit().await?;
+    after_commit.into_iter().for_each(events::emit);
     if let Applied::Archived(why) = &applied {
         warn!("{why}; archived in pgmq.a_{RESULTS_QUEUE}");
     }
     Ok(applied)
 }
 
-async fn apply(conn: &mut PgConnection, result: &StepResult, jitter: f64) -> Result<Applied> {
+/// Applies the result; events to publish once the transaction commits go to `after_commit`.
+async fn apply(
+    conn: &mut PgConnection,
+    result: &StepResult,
+    jitter: f64,
+    after_commit: &mut Vec<serde_json::Value>,
+) -> Result<Applied> {
     let task_uuid: Option<Uuid> =
         sqlx::query_scalar("SELECT task_uuid FROM tasker.workflow_steps WHERE step_uuid = $1")
             .bind(result.step_uuid)
@@ -75,7 +87,7 @@ async fn apply(conn: &mut PgConnection, result: &StepResult, jitter: f64) -> Res
         return Ok(Applied::Ignored);
     };
     let row: StepRow = sqlx::query_as(
-        "SELECT s.task_uuid, t.namespace, s.state, s.attempts, s.max_attempts, s.retryable,
+        "SELECT s.task_uuid, t.namespace, t.name AS task_name, s.name AS step_name, s.state, s.attempts, s.max_attempts, s.retryable,
                 s.backoff_base_seconds, s.max_backoff_seconds
            FROM tasker.workflow_steps s JOIN tasker.tasks t USING (task_uuid)
           WHERE s.step_uuid = $1 FOR UPDATE OF s",
@@ -119,6 +131,10 @@ async fn apply(conn: &mut PgConnection, result: &StepResult, jitter: f64) -> Res
                 rand::random::<f64>(),
             );
             retry(conn, result, &row, delay).await?;
+            after_commit.push(json!({"kind": "step.retried", "task_uuid": row.task_uuid,
+                                     "step_uuid": result.step_uuid, "step_name": row.step_name,
+                                     "namespace": row.namespace, "attempt": result.attempt,
+                                     "delay_seconds": delay}));
             Applied::Retrying {
                 delay_seconds: delay,
             }
@@ -128,7 +144,15 @@ async fn apply(conn: &mut PgConnection, result: &StepResult, jitter: f64) -> Res
             Applied::Failed
         }
     };
-    advance(conn, row.task_uuid, task_state, "step result").await?;
+    let now = advance(conn, row.task_uuid, task_state, "step result").await?;
+    if now != task_state && now.is_finished() {
+        after_commit.push(events::task_finished_event(
+            row.task_uuid,
+            &row.namespace,
+            &row.task_name,
+            now.as_str(),
+        ));
+    }
     Ok(applied)
 }
 

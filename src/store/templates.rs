@@ -30,7 +30,7 @@ pub async fn register(pool: &PgPool, template: &Template) -> Result<()> {
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    info!("template registered");
+    info!(template = %template.label(), "template registered");
     Ok(())
 }
 
