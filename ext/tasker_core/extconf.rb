@@ -62,6 +62,17 @@ module TaskerCoreExtconf
     "RUBY=#{sh(RbConfig.ruby)}"
   end
 
+  # An installed gem (under a RubyGems gems/ directory, not a git checkout) does not need the
+  # ~700 MB cargo target dir once the .so is installed; a checkout keeps it for the next build.
+  # TASKER_CORE_KEEP_TARGET=1 keeps it anyway.
+  def drop_target_after_install?
+    return false if ENV["TASKER_CORE_KEEP_TARGET"] == "1" || !defined?(Gem)
+    return false if File.exist?(File.join(CRATE_DIR, ".git"))
+
+    gem_dirs = Gem.path.flat_map { |dir| [File.join(dir, "gems"), File.join(dir, "bundler", "gems")] }
+    gem_dirs.any? { |dir| File.dirname(CRATE_DIR) == File.expand_path(dir) }
+  end
+
   def source_library_name
     case RbConfig::CONFIG["host_os"]
     when /darwin/ then "libtasker_core.dylib"
@@ -90,6 +101,8 @@ module TaskerCoreExtconf
       sitearchdir ?= #{mk(RbConfig::CONFIG['sitearchdir'])}
       sitelibdir ?= #{mk(RbConfig::CONFIG['sitelibdir'])}
       DESTDIR ?=
+      # yes only when building inside an installed gem (see extconf.rb); never in a checkout
+      DROP_TARGET_AFTER_INSTALL = #{drop_target_after_install? ? 'yes' : 'no'}
 
       TARGET = tasker_core.#{dlext}
       BUILT = $(TASKER_TARGET_DIR)/release/#{source_library_name}
@@ -108,6 +121,10 @@ module TaskerCoreExtconf
       install: all
       \tmkdir -p "$(INSTALL_DIR)"
       \tcp "$(TARGET)" "$(INSTALL_DIR)/$(TARGET).tmp" && mv -f "$(INSTALL_DIR)/$(TARGET).tmp" "$(INSTALL_DIR)/$(TARGET)"
+      \t@if [ "$(DROP_TARGET_AFTER_INSTALL)" = yes ] && [ -z "$(CARGO_TARGET_DIR)" ]; then \\
+      \t  echo "tasker-core: removing the cargo build directory of the installed gem"; \\
+      \t  rm -rf "$(CRATE_DIR)/target"; \\
+      \tfi
 
       install-so: install
 
