@@ -235,6 +235,20 @@ RSpec.describe TaskerCore::Worker, db: true do
     worker&.stop
   end
 
+  it "creates the queue of a namespace nobody registered yet, with its insert notification" do
+    fresh = "worker_spec_fresh"
+    with_pg do |conn|
+      conn.exec_params("SELECT pgmq.drop_queue(queue_name) FROM pgmq.meta WHERE queue_name = $1", ["#{fresh}_queue"])
+    end
+    with_worker(namespaces: [fresh], logger: logger) do |worker|
+      expect(worker.queues).to eq(["#{fresh}_queue"])
+      triggers = with_pg do |conn|
+        conn.exec("SELECT tgname FROM pg_trigger WHERE tgrelid = 'pgmq.q_#{fresh}_queue'::regclass").column_values(0)
+      end
+      expect(triggers).to include("tasker_notify_insert")
+    end
+  end
+
   it "fails fast at start when the database cannot be reached, without leaking the password" do
     expect do
       described_class.start(namespaces: [namespace], database_url: "postgresql://u:hunter2@127.0.0.1:1/nope",
