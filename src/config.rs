@@ -27,6 +27,10 @@ pub struct Config {
     pub poll_interval: f64,
     #[serde(default = "defaults::sweep_interval")]
     pub sweep_interval: f64,
+    /// How long past its timeout an active step may go without any message before the sweep
+    /// treats it as lost.
+    #[serde(default = "defaults::claim_grace")]
+    pub claim_grace_seconds: f64,
 }
 
 mod defaults {
@@ -57,6 +61,9 @@ mod defaults {
     pub fn sweep_interval() -> f64 {
         5.0
     }
+    pub fn claim_grace() -> f64 {
+        30.0
+    }
 }
 
 impl Config {
@@ -72,6 +79,7 @@ impl Config {
             visibility_timeout: defaults::visibility_timeout(),
             poll_interval: defaults::poll_interval(),
             sweep_interval: defaults::sweep_interval(),
+            claim_grace_seconds: defaults::claim_grace(),
         }
     }
 
@@ -106,6 +114,9 @@ impl Config {
         }
         if !(self.poll_interval > 0.0 && self.sweep_interval > 0.0) {
             return bad("poll_interval and sweep_interval", "must be positive");
+        }
+        if !(self.claim_grace_seconds >= 0.0 && self.claim_grace_seconds.is_finite()) {
+            return bad("claim_grace_seconds", "must be a non-negative number");
         }
         Ok(())
     }

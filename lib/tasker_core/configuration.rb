@@ -10,7 +10,8 @@ module TaskerCore
 
     attr_accessor :database_url, :template_paths, :logger, :log_level, :pool_size,
                   :default_max_attempts, :backoff_base_seconds, :max_backoff_seconds,
-                  :backoff_jitter, :visibility_timeout, :poll_interval, :sweep_interval
+                  :backoff_jitter, :visibility_timeout, :poll_interval, :sweep_interval,
+                  :claim_grace_seconds
 
     def initialize
       @database_url = ENV.fetch("DATABASE_URL", DEFAULT_DATABASE_URL)
@@ -25,6 +26,7 @@ module TaskerCore
       @visibility_timeout = 30
       @poll_interval = 1.0
       @sweep_interval = 5.0
+      @claim_grace_seconds = 30.0
     end
 
     def validate!
@@ -32,7 +34,7 @@ module TaskerCore
       require_positive!(:pool_size, integer: true)
       require_positive!(:default_max_attempts, integer: true)
       require_positive!(:visibility_timeout, integer: true)
-      %i[backoff_base_seconds max_backoff_seconds poll_interval sweep_interval].each { |key| require_positive!(key) }
+      %i[backoff_base_seconds max_backoff_seconds poll_interval sweep_interval claim_grace_seconds].each { |key| require_positive!(key) }
       unless backoff_jitter.is_a?(Numeric) && backoff_jitter >= 0 && backoff_jitter <= 1
         raise ConfigurationError, "backoff_jitter must be between 0 and 1, got #{backoff_jitter.inspect}"
       end
@@ -49,7 +51,7 @@ module TaskerCore
         "backoff_base_seconds" => backoff_base_seconds.to_f,
         "max_backoff_seconds" => max_backoff_seconds.to_f, "backoff_jitter" => backoff_jitter.to_f,
         "visibility_timeout" => visibility_timeout, "poll_interval" => poll_interval.to_f,
-        "sweep_interval" => sweep_interval.to_f
+        "sweep_interval" => sweep_interval.to_f, "claim_grace_seconds" => claim_grace_seconds.to_f
       }
     end
 

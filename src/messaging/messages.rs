@@ -26,6 +26,10 @@ pub struct StepResult {
     pub metadata: Option<Box<RawValue>>,
     #[serde(default)]
     pub duration_ms: Option<f64>,
+    /// The worker gave up on the step's message (read too many times, undecodable): the
+    /// step fails whatever attempt it is on.
+    #[serde(default)]
+    pub poison: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]

@@ -34,6 +34,7 @@ pub struct Stats {
     pub messages_archived: AtomicU64,
     pub tasks_requested: AtomicU64,
     pub swept: AtomicU64,
+    pub recovered: AtomicU64,
     pub errors: AtomicU64,
     pub disconnects: AtomicU64,
     last_error: Mutex<Option<String>>,
@@ -84,6 +85,7 @@ struct StatusReport<'a> {
     messages_archived: u64,
     tasks_requested: u64,
     tasks_swept: u64,
+    steps_recovered: u64,
     errors: u64,
     disconnects: u64,
     last_error: Option<String>,
@@ -115,7 +117,7 @@ impl Orchestrator {
         let results = Consumer {
             queue: RESULTS_QUEUE,
             batch: 8,
-            visibility_timeout: 30,
+            visibility_timeout: 10,
         };
         let requests = Consumer {
             queue: TASK_REQUESTS_QUEUE,
@@ -199,6 +201,7 @@ impl Orchestrator {
             messages_archived: get(&s.messages_archived),
             tasks_requested: get(&s.tasks_requested),
             tasks_swept: get(&s.swept),
+            steps_recovered: get(&s.recovered),
             errors: get(&s.errors),
             disconnects: get(&s.disconnects),
             last_error: s.last_error.lock().ok().and_then(|l| l.clone()),

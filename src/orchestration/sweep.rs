@@ -13,6 +13,7 @@ use super::orchestrator::Stats;
 use crate::error::Result;
 use crate::runtime::Client;
 use crate::state::TaskState;
+use crate::store::recovery::recover_lost_steps;
 use crate::store::settle::advance;
 
 pub async fn run(client: Arc<Client>, stats: Arc<Stats>, mut shutdown: watch::Receiver<bool>) {
@@ -29,6 +30,13 @@ pub async fn run(client: Arc<Client>, stats: Arc<Stats>, mut shutdown: watch::Re
                 info!(tasks = n, "sweep advanced stranded tasks");
             }
             Err(e) => warn!(error = %e, "sweep failed; will try again"),
+        }
+        match recover_lost_steps(&client.pool, client.config.claim_grace_seconds).await {
+            Ok(0) => {}
+            Ok(n) => {
+                stats.recovered.fetch_add(n as u64, Ordering::Relaxed);
+            }
+            Err(e) => warn!(error = %e, "lost-step recovery failed; will try again"),
         }
     }
 }

@@ -69,15 +69,26 @@ pub async fn wait_for_task(
 ) -> Result<String> {
     let deadline = Instant::now() + timeout;
     let mut finished = hub.subscribe(pool).await;
+    let mut last_seen = String::from("unknown");
     loop {
-        let state = task_state(pool, task_uuid).await?;
-        if state.parse::<TaskState>().is_ok_and(TaskState::is_finished) {
-            return task_status(pool, task_uuid).await;
+        // A database restart while waiting is survived: look again until the deadline.
+        match task_state(pool, task_uuid).await {
+            Ok(state) if state.parse::<TaskState>().is_ok_and(TaskState::is_finished) => {
+                match task_status(pool, task_uuid).await {
+                    Err(e) if e.is_transient() && Instant::now() < deadline => {}
+                    done => return done,
+                }
+            }
+            Ok(state) => last_seen = state,
+            Err(e) if e.is_transient() => {
+                last_seen = format!("unknown (database unreachable: {e})");
+            }
+            Err(e) => return Err(e),
         }
         let now = Instant::now();
         if now >= deadline {
             return Err(Error::Timeout(format!(
-                "task {task_uuid} is still {state} after {:.1}s",
+                "task {task_uuid} is still {last_seen} after {:.1}s",
                 timeout.as_secs_f64()
             )));
         }

@@ -125,6 +125,13 @@ pub enum ResultOutcome {
 }
 
 pub fn apply_result(step: StepSnapshot, result: &StepResult) -> ResultOutcome {
+    if result.poison {
+        return if step.state.is_active() {
+            ResultOutcome::Fail { exhausted: false }
+        } else {
+            ResultOutcome::Ignore(format!("poison report for a step that is {}", step.state))
+        };
+    }
     if step.state != StepState::InProgress {
         return ResultOutcome::Ignore(format!(
             "step is {} (result for attempt {})",
@@ -235,6 +242,22 @@ mod tests {
         ));
         assert!(matches!(
             apply_result(snap(Complete, 1, 3), &result(1, true, true)),
+            ResultOutcome::Ignore(_)
+        ));
+    }
+
+    #[test]
+    fn poison_fails_any_active_step_once() {
+        let mut poison = result(1, false, true);
+        poison.poison = true;
+        for state in [Enqueued, InProgress, WaitingForRetry] {
+            assert_eq!(
+                apply_result(snap(state, 0, 3), &poison),
+                ResultOutcome::Fail { exhausted: false }
+            );
+        }
+        assert!(matches!(
+            apply_result(snap(Error, 1, 3), &poison),
             ResultOutcome::Ignore(_)
         ));
     }

@@ -3,6 +3,7 @@
 pub mod controls;
 pub mod migrate;
 pub mod pool;
+pub mod recovery;
 pub mod results;
 pub mod settle;
 pub mod status;

@@ -140,7 +140,7 @@ async fn apply(
             }
         }
         ResultOutcome::Fail { exhausted } => {
-            fail(conn, result, *exhausted).await?;
+            fail(conn, result, snapshot.state, *exhausted).await?;
             Applied::Failed
         }
     };
@@ -169,7 +169,15 @@ async fn complete(conn: &mut PgConnection, result: &StepResult) -> Result<()> {
     .bind(results)
     .execute(&mut *conn)
     .await?;
-    transition(conn, result, "complete", "step succeeded", None).await
+    transition(
+        conn,
+        result,
+        "in_progress",
+        "complete",
+        "step succeeded",
+        None,
+    )
+    .await
 }
 
 async fn retry(
@@ -203,28 +211,51 @@ async fn retry(
     .execute(&mut *conn)
     .await?;
     let reason = format!("retryable failure; next attempt in {delay:.3}s");
-    transition(conn, result, "waiting_for_retry", &reason, Some(&error)).await
+    transition(
+        conn,
+        result,
+        "in_progress",
+        "waiting_for_retry",
+        &reason,
+        Some(&error),
+    )
+    .await
 }
 
-async fn fail(conn: &mut PgConnection, result: &StepResult, exhausted: bool) -> Result<()> {
+async fn fail(
+    conn: &mut PgConnection,
+    result: &StepResult,
+    from: StepState,
+    exhausted: bool,
+) -> Result<()> {
     let error = error_json(result)?;
+    // A poison report fails the step in whatever active state it is; a normal failure only
+    // the attempt it belongs to.
     sqlx::query(
         "UPDATE tasker.workflow_steps
             SET state = 'error', last_error = $3::jsonb, completed_at = clock_timestamp(),
                 updated_at = clock_timestamp()
-          WHERE step_uuid = $1 AND state = 'in_progress' AND attempts = $2",
+          WHERE step_uuid = $1 AND state = $4 AND ($5 OR attempts = $2)",
     )
     .bind(result.step_uuid)
     .bind(result.attempt)
     .bind(&error)
+    .bind(from.as_str())
+    .bind(result.poison)
     .execute(&mut *conn)
     .await?;
-    let reason = if exhausted {
-        "retryable failure on the last attempt"
-    } else {
-        "permanent failure"
+    if result.poison {
+        sqlx::query("SELECT tasker.remove_step_messages(task_uuid, step_uuid) FROM tasker.workflow_steps WHERE step_uuid = $1")
+            .bind(result.step_uuid)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let reason = match (result.poison, exhausted) {
+        (true, _) => "poison message",
+        (false, true) => "retryable failure on the last attempt",
+        (false, false) => "permanent failure",
     };
-    transition(conn, result, "error", reason, Some(&error)).await
+    transition(conn, result, from.as_str(), "error", reason, Some(&error)).await
 }
 
 /// The step's last_error: the worker's error plus the attempt it belongs to.
@@ -253,6 +284,7 @@ fn error_json(result: &StepResult) -> Result<String> {
 async fn transition(
     conn: &mut PgConnection,
     result: &StepResult,
+    from: &str,
     to: &str,
     reason: &str,
     error: Option<&str>,
@@ -261,7 +293,7 @@ async fn transition(
     sqlx::query(
         "INSERT INTO tasker.step_transitions
             (step_uuid, task_uuid, from_state, to_state, attempt, reason, metadata)
-         SELECT $1, task_uuid, 'in_progress', $2, $3, $4,
+         SELECT $1, task_uuid, $8, $2, $3, $4,
                 jsonb_build_object('worker', $5::jsonb, 'duration_ms', $6::float8,
                                    'error', $7::jsonb)
            FROM tasker.workflow_steps WHERE step_uuid = $1",
@@ -273,6 +305,7 @@ async fn transition(
     .bind(metadata)
     .bind(result.duration_ms)
     .bind(error)
+    .bind(from)
     .execute(&mut *conn)
     .await?;
     Ok(())
