@@ -1,0 +1,74 @@
+# frozen_string_literal: true
+
+module TaskerCore
+  class Web
+    # The HTML pages: overview, task list, task detail, templates; and the static assets.
+    module Pages
+      UUID = /\A\h{8}-\h{4}-\h{4}-\h{4}-\h{12}\z/
+      NOTICES = {
+        "cancelled" => "The task was cancelled.",
+        "retried" => "The task's failed steps were sent back to run again.",
+        "resolved" => "The step was resolved by hand; its dependents can run now."
+      }.freeze
+
+      def overview_page(request, _params, csrf)
+        page = view(request, csrf)
+        html(200, page.page(:overview, title: "Overview", nav: :overview, overview: queries.overview,
+                                       orchestrator: local_orchestrator))
+      end
+
+      def tasks_page(request, _params, csrf)
+        filters = TaskFilters.new(request.GET)
+        result = filters.valid? ? queries.tasks(filters) : { "tasks" => [], "older" => nil, "newer" => nil }
+        page = view(request, csrf)
+        body = page.page(:tasks, title: "Tasks", nav: :tasks, filters: filters, result: result,
+                                 task_names: queries.task_names, states: Queries::TASK_STATES)
+        html(filters.valid? ? 200 : 400, body)
+      end
+
+      def task_page(request, params, csrf)
+        uuid = params.fetch("uuid")
+        return not_found(request, "#{uuid} is not a task uuid.") unless uuid.match?(UUID)
+
+        status = TaskerCore.task_status(uuid).to_h
+        page = view(request, csrf)
+        notice = NOTICES[request.GET["done"].to_s]
+        body = page.page(:task, title: "#{status["namespace"]}/#{status["name"]} #{uuid[0, 8]}", nav: :tasks,
+                                task: status, dag: Dag.new(status["steps"]), transitions: queries.transitions(uuid),
+                                notice: notice, notice_step: request.GET["step"])
+        html(200, body)
+      end
+
+      def templates_page(request, _params, csrf)
+        templates = sorted_templates
+        page = view(request, csrf)
+        dags = templates.map { |template| Dag.new(Array(template.dig("template", "steps"))) }
+        html(200, page.page(:templates, title: "Templates", nav: :templates, templates: templates, dags: dags))
+      end
+
+      def asset(request, params, _csrf)
+        file = params.fetch("file")
+        type = ASSET_TYPES[file] or return not_found(request)
+
+        body = File.read(File.join(ASSETS, file))
+        [200, { "content-type" => type, "cache-control" => "public, max-age=300", "x-content-type-options" => "nosniff",
+                "content-length" => body.bytesize.to_s }, [body]]
+      end
+
+      private
+
+      def sorted_templates
+        TaskerCore.templates.sort_by do |template|
+          [template["namespace"].to_s, template["name"].to_s, template["version"].to_s]
+        end
+      end
+
+      # The orchestrator of this very process, if it runs one (its counters live in memory).
+      def local_orchestrator
+        TaskerCore::Orchestrator.running? ? TaskerCore::Orchestrator.status : nil
+      rescue StandardError
+        nil
+      end
+    end
+  end
+end

@@ -1,0 +1,89 @@
+# frozen_string_literal: true
+
+require "tasker_core/web"
+require "rack/test"
+
+# Shared by the dashboard specs: handlers and a template whose failure and output carry HTML,
+# the dashboard mounted under /tasker like a Rails app would, and helpers to make tasks.
+module WebSpec
+  HOSTILE = "<script>alert(1)</script>"
+  NAMESPACE = "web_spec"
+
+  # Fails permanently (with HTML in its message) until `WebSpec::Flaky.succeed = true`.
+  class Flaky < TaskerCore::StepHandler
+    @succeed = false
+    class << self
+      attr_accessor :succeed
+    end
+
+    def call(_task, _sequence, _step)
+      unless self.class.succeed
+        raise TaskerCore::PermanentError.new("upstream said #{HOSTILE} & <b>bold</b>", error_code: "<i>E42</i>")
+      end
+
+      { "fetched" => 3 }
+    end
+  end
+
+  # Succeeds with HTML in its result.
+  class Publish < TaskerCore::StepHandler
+    def call(_task, sequence, _step)
+      { "html" => HOSTILE, "parents" => sequence.parents }
+    end
+  end
+
+  # Takes its time (web_idle/slow: no worker runs it in the Rack specs, so it stays unfinished).
+  class Slow < TaskerCore::StepHandler
+    def call(_task, _sequence, _step)
+      sleep 0.6
+      { "slow" => true }
+    end
+  end
+
+  TEMPLATES = [
+    { "namespace" => NAMESPACE, "name" => "flaky", "version" => "1.0.0",
+      "description" => "A fetch that fails until it is fixed, then a publish.",
+      "steps" => [{ "name" => "fetch", "handler" => "WebSpec::Flaky", "retry" => { "max_attempts" => 1 } },
+                  { "name" => "publish", "handler" => "WebSpec::Publish", "depends_on" => ["fetch"] }] },
+    { "namespace" => "web_idle", "name" => "slow", "version" => "1.0.0",
+      "steps" => [{ "name" => "first", "handler" => "WebSpec::Slow" },
+                  { "name" => "second", "handler" => "WebSpec::Slow", "depends_on" => ["first"] }] }
+  ].freeze
+
+  module_function
+
+  def register!
+    TaskerCore.register_templates!(TEMPLATES)
+  end
+
+  # A web_spec/flaky task with hostile context and metadata, driven to error by a worker.
+  def hostile_context
+    { "note" => HOSTILE, HOSTILE => "key", "nested" => { "html" => "<img src=x onerror=alert(1)>" } }
+  end
+
+  def create_flaky(**options)
+    TaskerCore.create_task(namespace: NAMESPACE, name: "flaky", version: "1.0.0", context: hostile_context,
+                           initiator: HOSTILE, source_system: "<b>shop</b>", reason: "because <i>", tags: [HOSTILE],
+                           **options)
+  end
+
+  # The dashboard mounted at /tasker; `user` is what the host app puts in the env.
+  def mounted(web, user: nil, session: false)
+    Rack::Builder.new do
+      use Rack::Session::Cookie, secret: "x" * 64, key: "host.session" if session
+      use(Class.new do
+        define_method(:initialize) { |app| @app = app }
+        define_method(:call) do |env|
+          env["tasker_core.user"] = user if user
+          @app.call(env)
+        end
+      end)
+      map("/tasker") { run web }
+    end.to_app
+  end
+
+  # The hidden CSRF field of the first form on a page.
+  def csrf_token(html)
+    html[/name="_csrf" value="([^"]+)"/, 1]
+  end
+end
