@@ -1,0 +1,33 @@
+# frozen_string_literal: true
+
+require_relative "support/faults"
+
+RSpec.describe "fault: PostgreSQL restarted mid-run", :fault do
+  it "reconnects orchestrator and workers with backoff and completes every task" do
+    with_fault_database do
+      TaskerCore::Orchestrator.start
+      2.times { spawn_fault_process("worker") }
+      uuids = create_fault_tasks(200, "max_sleep" => 0.05)
+      sleep 1.0
+      finished_before = count_finished(uuids)
+      FaultCluster.restart!
+      recovery = wait_for_all(uuids, timeout: 120)
+      result = audit(uuids)
+      status = TaskerCore::Orchestrator.status
+
+      FaultReport.record(name: "PostgreSQL restarted (pg_ctl restart -m fast) mid-run",
+                         how: "in-process orchestrator, 2 worker processes; restart 1 s in " \
+                              "(#{finished_before} of 200 done); orchestrator saw #{status["disconnects"]} disconnects; " \
+                              "#{result[:reruns]} handler re-runs of steps whose result was cut off",
+                         tasks: result[:tasks], completed: result[:completed],
+                         duplicates: result[:double_completions] + result[:double_enqueues],
+                         lost: result[:tasks] - result[:completed] + result[:wrong_results],
+                         recovery: format("%.1f s after the restart", recovery))
+      expect(finished_before).to be < 200
+      expect(result).to include(completed: 200, wrong_results: 0, double_completions: 0, double_enqueues: 0)
+      expect(status["disconnects"]).to be_positive
+      expect(status["last_error"]).to be_a(String)
+      expect(status["connected"]).to be(true)
+    end
+  end
+end
