@@ -16,3 +16,6 @@ require "tasker_core/sequence"
 require "tasker_core/step_handler"
 require "tasker_core/worker"
 require "tasker_core/client"
+require "tasker_core/notifications"
+require "tasker_core/runtime"
+require "tasker_core/railtie" if defined?(Rails::Railtie)

@@ -42,7 +42,9 @@ module TaskerCore
       request = { namespace: namespace.to_s, name: name.to_s, version: version&.to_s, context: context,
                   initiator: initiator, source_system: source_system, reason: reason,
                   tags: Array(tags).map(&:to_s), priority: Integer(priority), idempotency_key: idempotency_key }
-      Task.new(Internal::Client.create_task(native, encode_request(request)))
+      task = Task.new(Internal::Client.create_task(native, encode_request(request)))
+      notify_created(task, request) if task.created?
+      task
     end
 
     def task_status(uuid)
@@ -81,6 +83,13 @@ module TaskerCore
 
     def native
       configuration.to_native
+    end
+
+    def notify_created(task, request)
+      Notifications.instrument("task.created.tasker_core",
+                               { task_uuid: task.uuid, namespace: task.namespace, name: task.name,
+                                 version: task.version, state: task.state,
+                                 **request.slice(:initiator, :source_system, :reason, :tags) })
     end
 
     def encode_request(request)

@@ -12,6 +12,8 @@ module TaskerCore
                   :default_max_attempts, :backoff_base_seconds, :max_backoff_seconds,
                   :backoff_jitter, :visibility_timeout, :poll_interval, :sweep_interval,
                   :claim_grace_seconds
+    # A callable that runs each step handler: `->(&run) { app.reloader.wrap(&run) }` (set by the Railtie).
+    attr_accessor :handler_wrapper
 
     def initialize
       @database_url = ENV.fetch("DATABASE_URL", DEFAULT_DATABASE_URL)

@@ -33,8 +33,10 @@ module TaskerCore
       def attempt(context)
         task = context.task
         step = context.step
-        handler = @resolver.resolve(task, step)
-        value = handler.call(task, context.sequence, step)
+        value = wrapped do
+          handler = @resolver.resolve(task, step)
+          handler.call(task, context.sequence, step)
+        end
         [JsonValue.normalize(value), nil]
       rescue HandlerResolver::Error => e
         [nil, ResultBuilder.error(e.error_class, e.message, retryable: false)]
@@ -42,6 +44,13 @@ module TaskerCore
         [nil, serialization_error(context, e)]
       rescue *HANDLER_FAILURES => e
         [nil, ResultBuilder.error_for(e)]
+      end
+
+      # Around the lookup and the call: configuration.handler_wrapper (the Rails reloader, so
+      # handlers are autoloaded, reloaded and release their ActiveRecord connections).
+      def wrapped(&)
+        wrapper = Settings.configuration.handler_wrapper if Settings.configuration.respond_to?(:handler_wrapper)
+        wrapper ? wrapper.call(&) : yield
       end
 
       def serialization_error(context, error)

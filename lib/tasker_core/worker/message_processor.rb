@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "json"
+require "tasker_core/notifications"
 
 module TaskerCore
   class Worker
@@ -51,6 +52,7 @@ module TaskerCore
 
       def run(job, message, claim)
         context = TaskerCore::Types::ExecutionContext.new(claim)
+        notify("step.started", context)
         outcome = @runner.run(context)
         result = if outcome.success?
                    @builder.success(job, message, attempt: context.attempt, result: outcome.result,
@@ -60,6 +62,7 @@ module TaskerCore
                                                   duration_ms: outcome.duration_ms)
                  end
         submit(job, result)
+        notify_outcome(context, outcome)
       rescue TaskerCore::Types::InvalidError => e
         error = ResultBuilder.error(e.class.name, "claim of step #{message.step_name} returned an " \
                                                   "unexpected shape: #{e.message}", retryable: false)
@@ -84,6 +87,28 @@ module TaskerCore
           "tasker-core worker: #{job}: step #{message.step_name} (#{message.step_uuid}) attempt " \
             "#{message.attempt} is superseded (#{claim.except("status")}); message deleted"
         end
+      end
+
+      # TaskerCore::Notifications events for one attempt (step.retried comes from the orchestrator).
+      def notify(event, context, **extra)
+        task = context.task
+        step = context.step
+        TaskerCore::Notifications.instrument(
+          "#{event}.tasker_core",
+          { task_uuid: task.uuid, step_uuid: step.uuid, namespace: task.namespace, name: task.name,
+            step_name: step.name, handler: step.handler, attempt: context.attempt,
+            max_attempts: step.max_attempts, **extra }
+        )
+      end
+
+      def notify_outcome(context, outcome)
+        duration_ms = outcome.duration_ms.round(3)
+        return notify("step.completed", context, duration_ms: duration_ms, result: outcome.result) if
+          outcome.success?
+
+        error = outcome.error.transform_keys(&:to_sym).slice(:class, :message, :retryable, :error_code)
+        notify("step.failed", context, duration_ms: duration_ms, error: error,
+                                       will_retry: error[:retryable] && context.attempt < context.step.max_attempts)
       end
 
       SUBMIT_TRIES = 3
