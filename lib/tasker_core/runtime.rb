@@ -13,11 +13,13 @@ module TaskerCore
   #   TaskerCore::Runtime.start!    # registers templates, starts orchestrator and workers
   #   TaskerCore::Runtime.stop!     # workers drain (shutdown_timeout), then the orchestrator
   #
-  # Forks: a child process never uses what its parent started. Its threads do not exist in
-  # the child and its connections belong to the parent, so after a fork the child forgets the
-  # parent's workers (keeping the objects, so their connections are never closed from the
-  # child) and, if the parent was running or waiting for the fork (start_after_fork!), starts
-  # its own. This covers Puma cluster mode with preload_app!, Unicorn and Passenger.
+  # Forks: a child process never uses what its parent started. The parent's threads do not
+  # exist in the child and its connections belong to the parent, so in every forked child the
+  # inherited tasker-core connections are pointed at /dev/null (as ActiveRecord does on fork:
+  # otherwise the child, exiting, would send the server a Terminate on the parent's sockets),
+  # the parent's workers are forgotten and, if the parent was running or waiting for the fork
+  # (start_after_fork!), the child starts its own. This covers Puma cluster mode with
+  # preload_app!, Unicorn and Passenger. The Rust core starts a fresh runtime after a fork.
   module Runtime
     # Hooked into Process._fork (Ruby >= 3.1), which every way of forking goes through.
     module ForkHook
@@ -31,7 +33,6 @@ module TaskerCore
     @lock = Monitor.new
     @plan = nil
     @workers = []
-    @inherited = []
     @pid = nil
     @deferred = false
     @exit_hooks = {}
@@ -124,6 +125,7 @@ module TaskerCore
       # does not get a second runtime in that child.
       def after_fork
         restart = (running_in_parent? || @deferred) && Thread.current == Thread.main
+        release_inherited_connections
         forget_parent
         return unless restart
 
@@ -175,15 +177,27 @@ module TaskerCore
         Dir.glob(path).any?
       end
 
-      # In a forked child: the parent's workers have no threads here and their connections are
-      # the parent's. Keep the objects (never close or garbage-collect those connections from
-      # the child) and start from scratch.
+      # In a forked child: the parent's workers have no threads here; start from scratch.
       def forget_parent
-        @inherited.concat(@workers)
         @workers = []
         @pid = nil
         @orchestrator = false
         @exit_hooks.delete_if { |pid, _| pid != Process.pid }
+      end
+
+      # The pg connections of workers (and anything else named tasker-core...) inherited from
+      # the parent: their sockets now lead to /dev/null, so nothing the child does, finalizing
+      # them at exit included, reaches the parent's sessions.
+      def release_inherited_connections
+        return unless defined?(::PG::Connection)
+
+        ObjectSpace.each_object(::PG::Connection) do |conn|
+          next if conn.finished? || !conn.parameter_status("application_name").to_s.start_with?("tasker-core")
+
+          conn.socket_io.reopen(IO::NULL)
+        rescue StandardError
+          nil
+        end
       end
 
       def running_in_parent?

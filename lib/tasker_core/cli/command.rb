@@ -2,7 +2,6 @@
 
 require "json"
 require "time"
-require "tasker_core"
 require "tasker_core/cli"
 require "tasker_core/cli/table"
 
@@ -63,6 +62,7 @@ module TaskerCore
       # Settings, lowest precedence first: defaults, the config file, TASKER_* variables, flags.
       # Long-running commands log at info unless told otherwise.
       def configure!(default_log_level: nil)
+        require "tasker_core" # the native extension: not needed for --help
         configuration = TaskerCore.configuration
         loader = ConfigLoader.new(configuration)
         file = config_file

@@ -32,6 +32,7 @@ module TaskerCore
 
       def run(argv)
         arguments!(argv, 0..0, "no arguments (handlers are loaded with --require)")
+        require "tasker_core" # before the handlers, which subclass TaskerCore::StepHandler
         load_handlers
         configure!(default_log_level: "info")
         Runtime.plan = Runtime::Plan.new(@loader.process_settings.merge(plan_settings))
