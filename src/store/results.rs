@@ -46,14 +46,12 @@ pub async fn process(pool: &PgPool, msg: &QueueMessage, jitter: f64) -> Result<A
     let mut tx = pool.begin().await?;
     let mut after_commit = Vec::new();
     let applied = match StepResult::parse(&msg.body) {
-        Err(why) => {
-            let why = format!("malformed result message {}: {why}", msg.msg_id);
-            archive(&mut tx, RESULTS_QUEUE, msg.msg_id).await?;
-            Applied::Archived(why)
-        }
+        Err(why) => Applied::Archived(format!("malformed result message {}: {why}", msg.msg_id)),
         Ok(result) => apply(&mut tx, &result, jitter, &mut after_commit).await?,
     };
-    if !matches!(applied, Applied::Archived(_)) {
+    if matches!(applied, Applied::Archived(_)) {
+        archive(&mut tx, RESULTS_QUEUE, msg.msg_id).await?;
+    } else {
         delete(&mut tx, RESULTS_QUEUE, msg.msg_id).await?;
     }
     tx.commit().await?;

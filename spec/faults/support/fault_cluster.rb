@@ -4,12 +4,13 @@ require "fileutils"
 require "pg"
 require "etc"
 
-# A PostgreSQL cluster of the fault suite's own (under tmp/faults-pg), so that restarting
-# it or killing its clients never disturbs the test database of the other specs.
+# A PostgreSQL cluster of the fault suite's own, one per test run (under tmp/faults-pg-PID,
+# removed at exit), so that restarting it or killing its clients never disturbs the test
+# database of the other specs, nor another run going on at the same time.
 module FaultCluster
-  ROOT = File.expand_path("../../../tmp/faults-pg", __dir__)
+  ROOT = File.expand_path("../../../tmp/faults-pg-#{Process.pid}", __dir__)
   DATA = File.join(ROOT, "data")
-  PORT = Integer(ENV.fetch("TASKER_FAULT_PG_PORT", "54349"))
+  PORT = Integer(ENV.fetch("TASKER_FAULT_PG_PORT", (55_000 + (Process.pid % 5_000)).to_s))
   BIN = ENV.fetch("TASKER_PG_BIN", "/usr/lib/postgresql/15/bin")
   DATABASE = "tasker_faults"
 
@@ -43,7 +44,12 @@ module FaultCluster
     # Stops the cluster when the test run ends (CI leaves nothing running).
     def stop_at_exit
       pid = Process.pid
-      at_exit { stop! if Process.pid == pid && @started }
+      at_exit do
+        next unless Process.pid == pid && @started
+
+        stop!
+        FileUtils.rm_rf(ROOT)
+      end
     end
 
     def running?

@@ -54,3 +54,19 @@ module FaultWorkflow
     end
   end
 end
+
+module FaultWorkflow
+  # Returns something JSON cannot hold.
+  class ReturnsObject < TaskerCore::StepHandler
+    def call(_task, _sequence, _step)
+      { "when" => Object.new }
+    end
+  end
+
+  # Proves it saw the whole (large) context.
+  class MeasuresContext < TaskerCore::StepHandler
+    def call(task, _sequence, _step)
+      { "blob_bytes" => task.context.fetch("blob").bytesize }
+    end
+  end
+end

@@ -30,7 +30,7 @@ module FaultHelpers
   end
 
   def fault_sql(sql, params = [])
-    conn = PG.connect(FaultCluster.url)
+    conn = PG.connect(FaultCluster.url, options: "-c client_min_messages=warning")
     conn.exec_params(sql, params).to_a
   ensure
     conn&.close
@@ -54,6 +54,10 @@ module FaultHelpers
                tasker.workflow_step_edges, tasker.workflow_steps, tasker.tasks, tasker.named_tasks,
                tasker.namespaces RESTART IDENTITY CASCADE")
     fault_sql("SELECT pgmq.purge_queue(queue_name) FROM pgmq.meta")
+    fault_sql("SELECT queue_name FROM pgmq.meta").each do |row|
+      queue = row["queue_name"]
+      fault_sql("TRUNCATE pgmq.a_#{queue}") if queue.match?(/\A[a-z][a-z0-9_]{0,46}\z/)
+    end
   end
 
   # Starts spec/faults/bin/<kind>.rb and waits for its "ready" line. Returns the pid.
