@@ -146,7 +146,7 @@ module TaskerCore
     end
 
     def view(request, csrf)
-      View.new(script_name: request.script_name, csrf_token: csrf.token, actions_enabled: actions_enabled?,
+      View.new(script_name: request.script_name, csrf: csrf, actions_enabled: actions_enabled?,
                poll_interval: @poll_interval || self.class.poll_interval)
     end
 
@@ -173,7 +173,7 @@ module TaskerCore
       if api_request?(request)
         json(status, "error" => message)
       else
-        page = View.new(script_name: request.script_name, csrf_token: nil, actions_enabled: actions_enabled?,
+        page = View.new(script_name: request.script_name, csrf: nil, actions_enabled: actions_enabled?,
                         poll_interval: 0)
         html(status, page.page(:error, title: title, status: status, message: message))
       end

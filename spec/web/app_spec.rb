@@ -138,9 +138,10 @@ RSpec.describe TaskerCore::Web, db: true do
       expect(last_response.body).to include(%(data-poll-url="/tasker/api/tasks/#{task.uuid}"))
     end
 
-    it "is read-only by default: no action forms" do
+    it "is read-only by default: no action forms, no cookie" do
       expect(body).to include("Read-only dashboard")
       expect(body).not_to include("<form method=\"post\"")
+      expect(last_response.headers["set-cookie"]).to be_nil
     end
 
     it "answers 404 for unknown and malformed uuids" do
@@ -225,6 +226,8 @@ RSpec.describe TaskerCore::Web, db: true do
 
     def token_for(uuid)
       get "/tasker/tasks/#{uuid}"
+      cookie = last_response.headers["set-cookie"]
+      expect(cookie).to match(/tasker_core_csrf=[\w-]{43}; path=\/tasker; HttpOnly; SameSite=Strict/i) if cookie
       WebSpec.csrf_token(last_response.body).tap { |token| expect(token).to match(/\A[\w-]{43}\z/) }
     end
 

@@ -3,7 +3,7 @@
 require "tasker_core/web"
 
 RSpec.describe TaskerCore::Web::View do
-  subject(:view) { described_class.new(script_name: "/tasker", csrf_token: "t" * 43, actions_enabled: false, poll_interval: 2) }
+  subject(:view) { described_class.new(script_name: "/tasker", csrf: nil, actions_enabled: false, poll_interval: 2) }
 
   it "escapes everything except what helpers built" do
     expect(view.h("<script>alert('x') & \"y\"</script>")).to eq("&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;")

@@ -67,7 +67,7 @@ module TaskerCore
 
       def action_error(request, status, title, message, uuid = nil)
         back = uuid&.match?(Pages::UUID) ? "/tasks/#{uuid}" : nil
-        page = View.new(script_name: request.script_name, csrf_token: nil, actions_enabled: actions_enabled?,
+        page = View.new(script_name: request.script_name, csrf: nil, actions_enabled: actions_enabled?,
                         poll_interval: 0)
         html(status, page.page(:error, title: title, status: status, message: message, back: back))
       end

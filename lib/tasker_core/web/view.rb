@@ -35,11 +35,13 @@ module TaskerCore
         end
       end
 
-      attr_reader :script_name, :csrf_token, :title
+      attr_reader :script_name, :title
 
-      def initialize(script_name:, csrf_token:, actions_enabled:, poll_interval:)
+      # csrf: a Csrf (asked for its token only when a form needs it, so a read-only page
+      # creates no session and sets no cookie), or nil on pages without forms.
+      def initialize(script_name:, csrf:, actions_enabled:, poll_interval:)
         @script_name = script_name.to_s.chomp("/")
-        @csrf_token = csrf_token
+        @csrf = csrf
         @actions_enabled = actions_enabled
         @poll_interval = poll_interval
       end
@@ -152,6 +154,10 @@ module TaskerCore
 
       def short_uuid(uuid)
         uuid.to_s[0, 8]
+      end
+
+      def csrf_token
+        @csrf&.token
       end
 
       def csrf_field
