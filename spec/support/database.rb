@@ -55,11 +55,27 @@ module DatabaseHelpers
     TaskerTestDatabase.prepare!
     with_pg do |conn|
       tables = TaskerTestDatabase::TABLES.map { |table| "tasker.#{table}" }.join(", ")
-      conn.exec("TRUNCATE #{tables} RESTART IDENTITY CASCADE")
+      truncate_all(conn, tables)
       queues = conn.exec("SELECT queue_name FROM pgmq.meta").column_values(0)
       conn.exec("SELECT pgmq.purge_queue(queue_name) FROM pgmq.meta")
       queues.each { |queue| conn.exec("DELETE FROM pgmq.#{conn.quote_ident("a_#{queue}")}") }
     end
+  end
+
+  # An orchestrator left running by an example group (before(:all)) may hold row locks while
+  # TRUNCATE takes its table locks one by one: take them all up front, in one order, and
+  # retry if PostgreSQL still picks us as a deadlock victim.
+  def truncate_all(conn, tables, tries: 5)
+    conn.transaction do
+      conn.exec("LOCK TABLE #{tables} IN ACCESS EXCLUSIVE MODE")
+      conn.exec("TRUNCATE #{tables} RESTART IDENTITY CASCADE")
+    end
+  rescue PG::TRDeadlockDetected
+    tries -= 1
+    raise if tries.zero?
+
+    sleep 0.05
+    retry
   end
 
   def queue_messages(queue)

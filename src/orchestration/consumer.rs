@@ -82,10 +82,18 @@ impl Consumer {
                 self.batch,
             )
             .await?;
+            stats.connected.store(true, Ordering::Relaxed);
             if messages.is_empty() {
                 tokio::select! {
                     _ = shutdown.changed() => return Ok(()),
-                    note = listener.recv() => { note?; }
+                    note = listener.try_recv() => {
+                        // None: the listening connection was lost (and is being re-made);
+                        // whatever was sent meanwhile is picked up by the next read.
+                        if note?.is_none() {
+                            stats.record_disconnect("notification connection lost");
+                            warn!(queue = self.queue, "notification connection lost; reconnecting");
+                        }
+                    }
                     _ = tokio::time::sleep(poll) => {}
                 }
                 continue;

@@ -53,7 +53,8 @@ module TaskerCore
       def run(connection)
         client = QueueClient.new(connection)
         processor = MessageProcessor.new(client: client, runner: HandlerRunner.new(logger: logger),
-                                         builder: @builder, stats: @stats, logger: logger)
+                                         builder: @builder, stats: @stats, logger: logger,
+                                         max_reads: @settings.max_reads)
         loop do
           job = @jobs.pop
           break if job.equal?(STOP)

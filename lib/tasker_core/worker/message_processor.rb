@@ -9,7 +9,8 @@ module TaskerCore
     # handler and submit the result (or archive / delete the message when there is nothing
     # to run). Database errors propagate to the executor; handler errors never do.
     class MessageProcessor
-      def initialize(client:, runner:, builder:, stats:, logger:)
+      def initialize(client:, runner:, builder:, stats:, logger:, max_reads: Settings::DEFAULT_MAX_READS)
+        @max_reads = max_reads
         @client = client
         @runner = runner
         @builder = builder
@@ -21,6 +22,7 @@ module TaskerCore
         @stats.increment(:processed)
         message = parse(job)
         return unless message
+        return report_poison(job, message) if job.read_ct > @max_reads
 
         claim = @client.claim(job.queue, job.msg_id, message.step_uuid, message.attempt)
         dispatch(job, message, claim)
@@ -72,12 +74,27 @@ module TaskerCore
 
       def report_exhausted(job, message, claim)
         attempt = claim["attempt"] || message.attempt
-        text = "step #{message.step_name.inspect} of task #{message.task_uuid}: its message was delivered " \
+        poison(job, message, attempt, "TaskerCore::AttemptsExhausted",
+               "step #{message.step_name.inspect} of task #{message.task_uuid}: its message was delivered " \
                "#{job.read_ct} times and every attempt was lost (worker died or timed out) " \
-               "after #{attempt} of #{claim["max_attempts"] || attempt} attempts"
-        error = ResultBuilder.error("TaskerCore::AttemptsExhausted", text, retryable: false)
-        @logger.error("tasker-core worker: #{job}: #{text}")
-        submit(job, @builder.failure(job, message, attempt: attempt, error: error, duration_ms: 0))
+               "after #{attempt} of #{claim["max_attempts"] || attempt} attempts")
+      end
+
+      # Read more often than allowed without ever being finished: whatever it does to the
+      # workers that take it, it is not taken again.
+      def report_poison(job, message)
+        poison(job, message, message.attempt, "TaskerCore::PoisonMessage",
+               "step #{message.step_name.inspect} of task #{message.task_uuid}: its message was read " \
+               "#{job.read_ct} times (more than the #{@max_reads} allowed) without a result")
+      end
+
+      # The message goes to the archive, the step fails with this error.
+      def poison(job, message, attempt, error_class, text)
+        error = ResultBuilder.error(error_class, text, retryable: false)
+        result = @builder.failure(job, message, attempt: attempt, error: error, duration_ms: 0)
+        @client.submit_poison(job.queue, job.msg_id, ResultBuilder.dump(result))
+        @stats.increment(:archived)
+        @logger.error("tasker-core worker: #{job}: #{text}; archived")
       end
 
       def drop_stale(job, message, claim)

@@ -47,6 +47,13 @@ module TaskerCore
         Integer(rows.getvalue(0, 0))
       end
 
+      # A failure marked as poison goes to tasker_step_results and the step message to the
+      # queue's archive, in one transaction (the orchestrator then fails the step).
+      def submit_poison(queue, msg_id, result_json)
+        rows = exec("SELECT tasker.submit_poison($1::text, $2::bigint, $3::jsonb)", [queue, msg_id, result_json])
+        Integer(rows.getvalue(0, 0))
+      end
+
       def existing_queues(queues)
         exec("SELECT queue_name FROM pgmq.meta WHERE queue_name = ANY ($1::text[])",
              [PG::TextEncoder::Array.new.encode(queues)]).column_values(0)

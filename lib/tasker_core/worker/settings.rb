@@ -6,10 +6,12 @@ module TaskerCore
     # (`<namespace>_queue`), so they must be plain identifiers.
     class Settings
       NAMESPACE_FORMAT = /\A[a-z][a-z0-9_]{0,40}\z/
-      KNOWN_OPTIONS = %i[database_url poll_interval visibility_timeout batch_size logger].freeze
+      KNOWN_OPTIONS = %i[database_url poll_interval visibility_timeout batch_size max_reads logger].freeze
+      # A message read more often than this is poison: archived, and its step failed.
+      DEFAULT_MAX_READS = 25
 
       attr_reader :namespaces, :concurrency, :database_url, :poll_interval, :visibility_timeout,
-                  :batch_size, :logger
+                  :batch_size, :max_reads, :logger
 
       def initialize(namespaces:, concurrency: 4, **options)
         unknown = options.keys - KNOWN_OPTIONS
@@ -23,6 +25,7 @@ module TaskerCore
         @visibility_timeout = check_positive_integer(:visibility_timeout,
                                                      options[:visibility_timeout] || config.visibility_timeout)
         @batch_size = check_positive_integer(:batch_size, options[:batch_size] || @concurrency)
+        @max_reads = check_positive_integer(:max_reads, options[:max_reads] || DEFAULT_MAX_READS)
         @logger = options[:logger] || Settings.default_logger(config)
       end
 
