@@ -90,7 +90,7 @@ module TaskerCore
 
     # The process settings as a TaskerCore::Runtime::Plan (validated; errors name the key).
     def plan
-      Runtime::Plan.new(process_settings, sources: @sources)
+      Runtime::Plan.new(process_settings, @sources)
     end
 
     def source_of(key)

@@ -24,8 +24,9 @@ module TaskerCore
     # Hooked into Process._fork (Ruby >= 3.1), which every way of forking goes through.
     module ForkHook
       def _fork
+        from_main_thread = Thread.current == Thread.main # in the child, the forking thread is main
         pid = super
-        TaskerCore::Runtime.after_fork if pid.zero?
+        TaskerCore::Runtime.after_fork(from_main_thread: from_main_thread) if pid.zero?
         pid
       end
     end
@@ -123,8 +124,8 @@ module TaskerCore
       # Called in every forked child (ForkHook). Only a fork from the main thread (the way
       # servers fork their workers) restarts the plan; a handler that forks to exec a program
       # does not get a second runtime in that child.
-      def after_fork
-        restart = (running_in_parent? || @deferred) && Thread.current == Thread.main
+      def after_fork(from_main_thread: true)
+        restart = (running_in_parent? || @deferred) && from_main_thread
         release_inherited_connections
         forget_parent
         return unless restart

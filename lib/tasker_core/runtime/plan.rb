@@ -19,7 +19,8 @@ module TaskerCore
 
       attr_reader :start, :orchestrator, :workers, :register_templates, :shutdown_timeout, :log_events
 
-      def initialize(settings = {}, sources: {})
+      # settings: Hash (String or Symbol keys); sources: key => where it was set (for errors).
+      def initialize(settings = {}, sources = {})
         @sources = sources
         settings = settings.to_h.transform_keys(&:to_s)
         @start = parse_start(settings.fetch("start", "auto"))
