@@ -5,3 +5,6 @@ pub mod queue;
 
 pub use messages::{StepResult, StepResultStatus, TaskRequest};
 pub use queue::{QueueMessage, RESULTS_QUEUE, TASK_FINISHED_CHANNEL, TASK_REQUESTS_QUEUE};
+
+#[cfg(test)]
+mod fuzz;

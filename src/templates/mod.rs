@@ -6,3 +6,6 @@ mod validate;
 
 pub use model::{RetryPolicy, StepTemplate, Template};
 pub use validate::parse_and_validate;
+
+#[cfg(test)]
+mod fuzz;
