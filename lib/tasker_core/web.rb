@@ -1,8 +1,14 @@
 # frozen_string_literal: true
 
-require "rack"
 require "json"
 require "logger"
+begin
+  require "rack"
+  require "erubi"
+rescue LoadError => e
+  raise LoadError, "the tasker-core dashboard needs the rack and erubi gems " \
+                   "(Debian: apt-get install ruby-rack ruby-erubi): #{e.message}"
+end
 
 require "tasker_core"
 require "tasker_core/web/connection_pool"

@@ -39,9 +39,9 @@ module TaskerCore
         return unless @new_cookie
 
         path = @request.script_name.to_s.empty? ? "/" : @request.script_name
-        Rack::Utils.set_cookie_header!(headers, COOKIE,
-                                       value: @new_cookie, path: path, httponly: true, same_site: :strict,
-                                       secure: @request.ssl?)
+        cookie = "#{COOKIE}=#{@new_cookie}; path=#{path}; HttpOnly; SameSite=Strict#{"; Secure" if @request.ssl?}"
+        existing = headers["set-cookie"]
+        headers["set-cookie"] = existing.nil? || existing.empty? ? cookie : "#{existing}\n#{cookie}"
       end
 
       private

@@ -33,9 +33,10 @@ module TaskerCore
         status = TaskerCore.task_status(uuid).to_h
         page = view(request, csrf)
         notice = NOTICES[request.GET["done"].to_s]
+        step = status["steps"].map { |s| s["name"] }.find { |name| name == request.GET["step"] }
         body = page.page(:task, title: "#{status["namespace"]}/#{status["name"]} #{uuid[0, 8]}", nav: :tasks,
                                 task: status, dag: Dag.new(status["steps"]), transitions: queries.transitions(uuid),
-                                notice: notice, notice_step: request.GET["step"])
+                                notice: notice, notice_step: step)
         html(200, body)
       end
 

@@ -6,7 +6,7 @@ require "stringio"
 module TaskerCore
   class Web
     # Serving the dashboard without a host app: Puma when it is installed, else WEBrick.
-    #   Server.run!(app, port:, host:)   in the foreground until INT/TERM (tasker-core web)
+    #   Server.run!(app, port:, host:)   in the foreground until INT or TERM (tasker-core web)
     #   Server.start(app, port:, host:)  in background threads; returns a handle with #port, #url, #stop
     module Server
       LOOPBACK = %w[127.0.0.1 ::1 localhost].freeze
@@ -34,18 +34,13 @@ module TaskerCore
       module_function
 
       def run!(app, port:, host: "127.0.0.1", out: $stdout)
-        port = Integer(port)
         warn_if_exposed(app, host, out)
-        out.puts "tasker-core dashboard on http://#{host}:#{port}/ " \
-                 "(#{app.actions_enabled? ? "actions enabled" : "read-only"}); Ctrl-C stops it"
-        if puma?
-          require "rack/handler/puma"
-          Rack::Handler::Puma.run(app, Host: host, Port: port, Threads: "0:8", Silent: true)
-        else
-          require "rack/handler/webrick"
-          Rack::Handler::WEBrick.run(app, Host: host, Port: port, AccessLog: [],
-                                          Logger: WEBrick::Log.new(out, WEBrick::Log::WARN))
-        end
+        handle = start(app, port: port, host: host)
+        mode = app.actions_enabled? ? "actions enabled" : "read-only"
+        out.puts "tasker-core dashboard on #{handle.url}/ (#{mode}, #{puma? ? "Puma" : "WEBrick"}); Ctrl-C stops it"
+        wait_for_signal
+        out.puts "tasker-core dashboard: stopping"
+        handle.stop
       end
 
       # Port 0 picks a free port.
@@ -55,13 +50,13 @@ module TaskerCore
 
       def puma?
         require "puma"
+        require "puma/server"
         true
       rescue LoadError
         false
       end
 
       def start_puma(app, host, port)
-        require "puma/server"
         require "puma/events"
         server = Puma::Server.new(app, Puma::Events.new(StringIO.new, StringIO.new), min_threads: 0, max_threads: 8)
         listener = server.add_tcp_listener(host, port)
@@ -74,15 +69,34 @@ module TaskerCore
 
       def start_webrick(app, host, port)
         require "webrick"
-        require "rack/handler/webrick"
         server = WEBrick::HTTPServer.new(BindAddress: host, Port: port, AccessLog: [],
                                          Logger: WEBrick::Log.new(StringIO.new))
-        server.mount("/", Rack::Handler::WEBrick, app)
+        server.mount("/", webrick_handler, app)
         thread = Thread.new { server.start }
         Handle.new(host, server.config[:Port], lambda {
           server.shutdown
           thread.join(5)
         })
+      end
+
+      # Rack 2 ships the WEBrick adapter; Rack 3 moved it to the rackup gem.
+      def webrick_handler
+        require "rack/handler/webrick"
+        Rack::Handler::WEBrick
+      rescue LoadError
+        require "rackup/handler/webrick"
+        Rackup::Handler::WEBrick
+      end
+
+      # Blocks until INT or TERM (a self-pipe: a signal handler may not take locks).
+      def wait_for_signal
+        reader, writer = IO.pipe
+        wake = proc { writer.write_nonblock(".", exception: false) }
+        previous = %w[INT TERM].to_h { |signal| [signal, trap(signal, &wake)] }
+        reader.read(1)
+      ensure
+        previous&.each { |signal, handler| trap(signal, handler || "DEFAULT") }
+        [reader, writer].each { |io| io&.close }
       end
 
       def warn_if_exposed(app, host, out)
