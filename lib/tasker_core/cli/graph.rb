@@ -12,10 +12,11 @@ module TaskerCore
       TEMPLATE = %r{\A([a-z][a-z0-9_]*)/([a-z][a-z0-9_]*)(?:@(\S+))?\z}
 
       command "graph", "graph (NAMESPACE/NAME[@VERSION] | TASK_UUID | TEMPLATE.yaml) [options]", <<~TEXT
-        Prints a workflow's DAG: a registered template (the latest version unless @VERSION is
-        given), a template file (no database needed), or a task, with each step coloured by its
-        state. Mermaid by default (paste it into Markdown); --format dot for Graphviz; --png FILE
-        renders a PNG with Graphviz's `dot` (Debian: apt-get install graphviz).
+        Prints a workflow's DAG: a registered template (without @VERSION, the most recently
+        registered version, as create_task picks), a template file (no database needed), or a
+        task, with each step coloured by its state. Mermaid by default (paste it into Markdown);
+        --format dot for Graphviz; --png FILE renders a PNG with Graphviz's `dot` (Debian:
+        apt-get install graphviz).
       TEXT
 
       def options(opts)
@@ -78,10 +79,9 @@ module TaskerCore
         [label(template), template["steps"]]
       end
 
+      # The version create_task uses when none is given: the most recently registered.
       def latest(candidates)
-        candidates.max_by do |t|
-          Gem::Version.correct?(t["version"]) ? [1, Gem::Version.new(t["version"])] : [0, t["version"]]
-        end
+        candidates.max_by { |t| t["created_at"].to_s }
       end
 
       def label(template)
