@@ -28,6 +28,7 @@ namespace :tasker_core do
 
   desc "Run the orchestrator and workers configured for this app until TERM or INT (a worker process)"
   task run: :environment do
+    $stdout.sync = true # a long-running process: log lines should not wait in a buffer
     TaskerCore::Runtime.start!
     TaskerCore::Runtime.run_until_signal
   end

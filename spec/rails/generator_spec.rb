@@ -79,6 +79,18 @@ RSpec.describe "rails generate tasker_core:install", db: true do
 
       out, status = rails(dir, "runner", "puts TaskerCore::Runtime.running?.inspect")
       expect([status.success?, out.lines.last]).to eq([true, "false\n"]) # a runner does not start it by itself
+
+      out, status = rails(dir, "tasker_core:register_templates")
+      expect(out).to include("tasker-core: registered example/hello_world@1.0.0"), out
+
+      log = File.join(dir, "run.log")
+      run = Process.spawn(cli_env("RAILS_ENV" => "development", "BUNDLE_GEMFILE" => nil), RbConfig.ruby,
+                          "bin/rails", "tasker_core:run", chdir: dir, out: log, err: log)
+      wait_for_output(log, /started in pid #{run}: the orchestrator and workers for example/, pid: run, timeout: 30)
+      expect(stop_process(run, signal: "TERM")&.exitstatus).to eq(0)
+      expect(File.read(log)).to include("SIGTERM received", "stopped in pid #{run}")
+    ensure
+      stop_process(run, signal: "KILL", timeout: 2) if run # gone already, unless something failed
     end
   end
 
