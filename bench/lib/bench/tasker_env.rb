@@ -1,0 +1,139 @@
+# frozen_string_literal: true
+
+require "json"
+require "tasker_core"
+require_relative "../../../examples/expected_results"
+
+module Bench
+  # tasker-core as the bench drives it: the examples' linear and diamond workflows (the
+  # squaring handlers: trivial work), one orchestrator in the bench process, workers in a
+  # child process (bench/bin/tasker_worker.rb) or in this one.
+  class TaskerEnv
+    WORKFLOWS = {
+      "linear" => { namespace: "linear_workflow", name: "linear", version: "1.0.0", steps: 4,
+                    file: "linear_workflow.yaml" },
+      "diamond" => { namespace: "diamond_workflow", name: "diamond", version: "1.0.0", steps: 4,
+                     file: "diamond_workflow.yaml" }
+    }.freeze
+    HISTORY = { namespace: "bench_history", name: "filler", version: "1.0.0" }.freeze
+    NAMESPACES = WORKFLOWS.values.map { |w| w[:namespace] }.freeze
+    TERMINAL = %w[complete error cancelled resolved_manually].freeze
+    ROOT = File.expand_path("../../..", __dir__)
+
+    attr_reader :db
+
+    def initialize(db)
+      @db = db
+    end
+
+    def setup!
+      TaskerCore.configure do |c|
+        c.database_url = db.tasker_url
+        c.template_paths = []
+        c.log_level = "warn"
+        c.logger.level = Logger::WARN
+      end
+      TaskerCore.migrate!
+      Examples.load_handlers
+      paths = WORKFLOWS.values.map { |w| File.join(Examples::TEMPLATE_DIR, w[:file]) }
+      TaskerCore.register_templates!(paths + [history_template])
+      db.with { |c| c.exec("SELECT tasker.ensure_queue($1)", ["#{HISTORY[:namespace]}_queue"]) }
+    end
+
+    # The filler template of the history section: the linear shape under its own name.
+    def history_template
+      { "namespace" => HISTORY[:namespace], "name" => HISTORY[:name], "version" => HISTORY[:version],
+        "steps" => (1..4).map do |i|
+          { "name" => "step_#{i}", "handler" => "LinearWorkflow::StepHandlers::SquareParents",
+            "depends_on" => i == 1 ? [] : ["step_#{i - 1}"] }
+        end }
+    end
+
+    def start_orchestrator
+      TaskerCore::Orchestrator.start unless TaskerCore::Orchestrator.running?
+    end
+
+    def stop_orchestrator
+      TaskerCore::Orchestrator.stop(timeout: 10) if TaskerCore::Orchestrator.running?
+    end
+
+    # An empty database again (templates kept): the tasker tables truncated, the queues purged.
+    # The finished-step history, if any, goes too unless keep_history.
+    def reset!(keep_history: false)
+      db.with do |conn|
+        if keep_history
+          conn.exec("DELETE FROM tasker.tasks WHERE namespace <> '#{HISTORY[:namespace]}'")
+        else
+          conn.exec("TRUNCATE tasker.step_transitions, tasker.task_transitions, tasker.workflow_step_edges, " \
+                    "tasker.workflow_steps, tasker.tasks")
+        end
+        queues(conn).each { |q| conn.exec_params("SELECT pgmq.purge_queue($1)", [q]) }
+        conn.exec("VACUUM ANALYZE tasker.tasks, tasker.workflow_steps, tasker.workflow_step_edges, " \
+                  "tasker.step_transitions, tasker.task_transitions")
+        queues(conn).each { |q| conn.exec("VACUUM ANALYZE pgmq.#{conn.quote_ident("q_#{q}")}") }
+      end
+    end
+
+    def queues(conn)
+      conn.exec("SELECT queue_name FROM pgmq.meta").column_values(0)
+    end
+
+    def create(workflow, i = 0)
+      w = WORKFLOWS.fetch(workflow)
+      TaskerCore.create_task(namespace: w[:namespace], name: w[:name], version: w[:version],
+                             context: { "even_number" => 2, "i" => i }, initiator: "bench",
+                             source_system: "bench", reason: "benchmark")
+    end
+
+    # Creates `count` tasks from `threads` Ruby threads; returns [uuids, seconds].
+    def create_many(workflow, count, threads: 1)
+      uuids = Queue.new
+      started = Stats.monotonic
+      per = split(count, threads)
+      per.each_with_index.map do |n, t|
+        Thread.new { n.times { |i| uuids << create(workflow, (t * 1000) + i).uuid } }
+      end.each(&:join)
+      elapsed = Stats.monotonic - started
+      [Array.new(uuids.size) { uuids.pop }, elapsed]
+    end
+
+    # Waits until every task of the workflow is finished; polls a count (cheap: partial index).
+    def wait_all(workflow, count, timeout:)
+      w = WORKFLOWS.fetch(workflow)
+      deadline = Stats.monotonic + timeout
+      db.with do |conn|
+        loop do
+          done = conn.exec_params("SELECT count(*) FROM tasker.tasks WHERE namespace = $1 AND name = $2 " \
+                                  "AND state IN ('complete','error','cancelled','resolved_manually')",
+                                  [w[:namespace], w[:name]]).getvalue(0, 0).to_i
+          return done if done >= count
+          raise "only #{done} of #{count} #{workflow} tasks finished after #{timeout}s" if Stats.monotonic > deadline
+
+          sleep 0.05
+        end
+      end
+    end
+
+    # From the database's own timestamps: the first create to the last completion.
+    def window(workflow)
+      w = WORKFLOWS.fetch(workflow)
+      db.with do |conn|
+        row = conn.exec_params(<<~SQL, [w[:namespace], w[:name]]).first
+          SELECT count(*) AS tasks, count(*) FILTER (WHERE state = 'complete') AS complete,
+                 extract(epoch FROM max(completed_at) - min(created_at)) AS seconds,
+                 extract(epoch FROM max(created_at) - min(created_at)) AS create_seconds
+            FROM tasker.tasks WHERE namespace = $1 AND name = $2
+        SQL
+        steps = conn.exec_params("SELECT count(*) FROM tasker.workflow_steps s JOIN tasker.tasks t USING (task_uuid) " \
+                                 "WHERE t.namespace = $1 AND t.name = $2 AND s.state = 'complete'",
+                                 [w[:namespace], w[:name]]).getvalue(0, 0).to_i
+        { "tasks" => row["tasks"].to_i, "complete" => row["complete"].to_i, "steps" => steps,
+          "seconds" => row["seconds"].to_f, "create_seconds" => row["create_seconds"].to_f }
+      end
+    end
+
+    def split(count, parts)
+      Array.new(parts) { |i| (count / parts) + (i < count % parts ? 1 : 0) }
+    end
+  end
+end

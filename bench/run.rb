@@ -1,0 +1,58 @@
+# frozen_string_literal: true
+
+# The benchmark's driver: bin/bench starts PostgreSQL, then runs this. See bin/bench --help.
+
+$LOAD_PATH.unshift(File.expand_path("lib", __dir__))
+$LOAD_PATH.unshift(File.expand_path("../lib", __dir__))
+require "bench/options"
+
+options = Bench::Options.new(ARGV)
+
+require "bench/stats"
+require "bench/database"
+require "bench/child"
+require "bench/tasker_env"
+require "bench/context"
+require "bench/report"
+Dir[File.join(__dir__, "lib/bench/sections/*.rb")].sort.each { |file| require file }
+
+module Bench
+  # Runs the selected sections in a fixed order, then writes the report.
+  class Runner
+    ORDER = [
+      ["limit", Sections::Limit], ["creation", Sections::Creation], ["throughput", Sections::Throughput],
+      ["latency", Sections::Latency], ["profile", Sections::Profile], ["history", Sections::History],
+      ["memory", Sections::Memory], ["peers", Sections::Peers]
+    ].freeze
+
+    def initialize(options)
+      @options = options
+      @db = Database.new
+      @ctx = Context.new(options, @db)
+    end
+
+    def run
+      @ctx.log("tasker-core bench: #{@options.quick ? "quick" : "full"} run, sections #{@options.sections.join(",")}, " \
+               "database #{@db.redacted}")
+      @db.recreate!
+      @ctx.tasker.setup!
+      results = { "meta" => Report.meta(@ctx) }
+      ORDER.each do |name, klass|
+        next unless @options.run?(name)
+
+        @ctx.log("== #{name}")
+        started = Stats.monotonic
+        results[name] = klass.new(@ctx).tap { |s| s.prior = results if s.respond_to?(:prior=) }.run
+        results[name]["section_seconds"] = (Stats.monotonic - started).round(1)
+      rescue StandardError => e
+        @ctx.log("#{name} FAILED: #{e.class}: #{e.message}\n  #{e.backtrace.first(8).join("\n  ")}")
+        results[name] = { "error" => "#{e.class}: #{e.message}" }
+      end
+      results["meta"]["total_seconds"] = (Stats.monotonic - @ctx.instance_variable_get(:@started)).round(1)
+      @ctx.tasker.stop_orchestrator
+      Report.new(@ctx, results).write
+    end
+  end
+end
+
+Bench::Runner.new(options).run
