@@ -65,4 +65,9 @@ end
 
 RSpec.configure do |config|
   config.include RuntimeHelpers
+  # No example group leaves an orchestrator running for the next one (it would be pointed at
+  # whatever database that group used).
+  config.after(:context) do
+    TaskerCore::Orchestrator.stop(timeout: 10) if TaskerCore::Orchestrator.running?
+  end
 end

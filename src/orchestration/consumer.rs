@@ -1,6 +1,6 @@
-//! A queue consumer loop: read a batch, handle each message concurrently, and when the
-//! queue is empty wait for the insert notification (polling only as a fallback).
-//! Connection failures are survived with capped exponential backoff.
+//! A queue consumer loop: drain the queue batch by batch, and when a batch comes back empty
+//! wait for the queue's insert notification (polling only as a fallback). Connection
+//! failures are survived with capped exponential backoff, and counted.
 
 use std::future::Future;
 use std::sync::atomic::Ordering;
@@ -9,37 +9,35 @@ use std::time::Duration;
 
 use sqlx::postgres::PgListener;
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
 use super::orchestrator::Stats;
 use crate::error::Result;
-use crate::messaging::queue::{self, insert_channel, QueueMessage};
+use crate::messaging::queue::insert_channel;
 use crate::runtime::Client;
 
 /// A message read this many times without being handled is archived as poison.
-pub const MAX_READS: i32 = 5;
+pub const MAX_READS: i32 = crate::store::results::MAX_READS;
 
 pub struct Consumer {
     pub queue: &'static str,
-    pub batch: i32,
-    pub visibility_timeout: i32,
 }
 
 impl Consumer {
+    /// `drain` handles one batch and returns how many messages it read.
     pub async fn run<F, Fut>(
         &self,
         client: Arc<Client>,
         stats: Arc<Stats>,
         mut shutdown: watch::Receiver<bool>,
-        handle: F,
+        drain: F,
     ) where
-        F: Fn(Arc<Client>, QueueMessage) -> Fut + Clone + Send + 'static,
-        Fut: Future<Output = Result<()>> + Send + 'static,
+        F: Fn(Arc<Client>) -> Fut,
+        Fut: Future<Output = Result<usize>>,
     {
         let mut delay = Duration::from_millis(100);
         while !*shutdown.borrow() {
-            match self.session(&client, &stats, &mut shutdown, &handle).await {
+            match self.session(&client, &stats, &mut shutdown, &drain).await {
                 Ok(()) => break,
                 Err(e) => {
                     stats.record_disconnect(&e.to_string());
@@ -61,11 +59,11 @@ impl Consumer {
         client: &Arc<Client>,
         stats: &Arc<Stats>,
         shutdown: &mut watch::Receiver<bool>,
-        handle: &F,
+        drain: &F,
     ) -> Result<()>
     where
-        F: Fn(Arc<Client>, QueueMessage) -> Fut + Clone + Send + 'static,
-        Fut: Future<Output = Result<()>> + Send + 'static,
+        F: Fn(Arc<Client>) -> Fut,
+        Fut: Future<Output = Result<usize>>,
     {
         let mut listener = PgListener::connect_with(&client.pool).await?;
         listener.listen(&insert_channel(self.queue)).await?;
@@ -75,68 +73,31 @@ impl Consumer {
             if *shutdown.borrow() {
                 return Ok(());
             }
-            let messages = queue::read(
-                &client.pool,
-                self.queue,
-                self.visibility_timeout,
-                self.batch,
-            )
-            .await?;
-            stats.connected.store(true, Ordering::Relaxed);
-            if messages.is_empty() {
-                tokio::select! {
-                    _ = shutdown.changed() => return Ok(()),
-                    note = listener.try_recv() => {
-                        // None: the listening connection was lost (and is being re-made);
-                        // whatever was sent meanwhile is picked up by the next read.
-                        if note?.is_none() {
-                            stats.record_disconnect("notification connection lost");
-                            warn!(queue = self.queue, "notification connection lost; reconnecting");
-                        }
-                    }
-                    _ = tokio::time::sleep(poll) => {}
-                }
-                continue;
-            }
-            let mut set = JoinSet::new();
-            for msg in messages {
-                if msg.read_ct > MAX_READS {
-                    self.archive_poison(client, &msg).await?;
+            match drain(client.clone()).await {
+                Ok(0) => {}
+                Ok(_) => {
+                    stats.connected.store(true, Ordering::Relaxed);
                     continue;
                 }
-                set.spawn(handle.clone()(client.clone(), msg));
-            }
-            let mut failure = None;
-            while let Some(joined) = set.join_next().await {
-                match joined {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) if e.is_transient() => failure = Some(e),
-                    Ok(Err(e)) => {
-                        stats.errors.fetch_add(1, Ordering::Relaxed);
-                        error!(queue = self.queue, error = %e, "message handling failed; it will be retried after its visibility timeout");
-                    }
-                    Err(join) => {
-                        stats.errors.fetch_add(1, Ordering::Relaxed);
-                        error!(queue = self.queue, error = %join, "message handler panicked");
-                    }
+                Err(e) if e.is_transient() => return Err(e),
+                Err(e) => {
+                    stats.errors.fetch_add(1, Ordering::Relaxed);
+                    error!(queue = self.queue, error = %e,
+                           "batch failed; its messages come back after their visibility timeout");
                 }
             }
-            if let Some(e) = failure {
-                return Err(e);
+            tokio::select! {
+                _ = shutdown.changed() => return Ok(()),
+                note = listener.try_recv() => {
+                    // None: the listening connection was lost (and is being re-made);
+                    // whatever was sent meanwhile is picked up by the next read.
+                    if note?.is_none() {
+                        stats.record_disconnect("notification connection lost");
+                        warn!(queue = self.queue, "notification connection lost; reconnecting");
+                    }
+                }
+                _ = tokio::time::sleep(poll) => {}
             }
         }
-    }
-
-    async fn archive_poison(&self, client: &Client, msg: &QueueMessage) -> Result<()> {
-        let mut conn = client.pool.acquire().await?;
-        queue::archive(&mut conn, self.queue, msg.msg_id).await?;
-        error!(
-            queue = self.queue,
-            msg_id = msg.msg_id,
-            read_ct = msg.read_ct,
-            "message read {} times without being handled: archived as poison",
-            msg.read_ct
-        );
-        Ok(())
     }
 }

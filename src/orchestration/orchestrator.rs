@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
-use super::consumer::Consumer;
+use super::consumer::{Consumer, MAX_READS};
 use super::sweep;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -114,40 +114,32 @@ impl Orchestrator {
         });
         let (shutdown, rx) = watch::channel(false);
         let stats = Arc::new(Stats::default());
-        let results = Consumer {
-            queue: RESULTS_QUEUE,
-            batch: 8,
-            visibility_timeout: 10,
-        };
-        let requests = Consumer {
-            queue: TASK_REQUESTS_QUEUE,
-            batch: 4,
-            visibility_timeout: 30,
-        };
         let jitter = config.backoff_jitter;
-        let handles = vec![
-            rt.spawn({
-                let (c, s, r) = (client.clone(), stats.clone(), rx.clone());
-                async move {
-                    let counted = s.clone();
-                    results
-                        .run(c, s, r, move |c, m| {
-                            handle_result(c, m, counted.clone(), jitter)
-                        })
-                        .await
+        let mut handles = Vec::new();
+        // Two result consumers: while one commits its batch the other reads the next.
+        for _ in 0..RESULT_CONSUMERS {
+            let (c, s, r) = (client.clone(), stats.clone(), rx.clone());
+            handles.push(rt.spawn(async move {
+                let counted = s.clone();
+                Consumer {
+                    queue: RESULTS_QUEUE,
                 }
-            }),
-            rt.spawn({
-                let (c, s, r) = (client.clone(), stats.clone(), rx.clone());
-                async move {
-                    let counted = s.clone();
-                    requests
-                        .run(c, s, r, move |c, m| handle_request(c, m, counted.clone()))
-                        .await
+                .run(c, s, r, move |c| drain_results(c, counted.clone(), jitter))
+                .await
+            }));
+        }
+        handles.push(rt.spawn({
+            let (c, s, r) = (client.clone(), stats.clone(), rx.clone());
+            async move {
+                let counted = s.clone();
+                Consumer {
+                    queue: TASK_REQUESTS_QUEUE,
                 }
-            }),
-            rt.spawn(sweep::run(client.clone(), stats.clone(), rx)),
-        ];
+                .run(c, s, r, move |c| drain_requests(c, counted.clone()))
+                .await
+            }
+        }));
+        handles.push(rt.spawn(sweep::run(client.clone(), stats.clone(), rx)));
         let orchestrator = Arc::new(Orchestrator {
             shutdown,
             handles: Mutex::new(handles),
@@ -210,27 +202,42 @@ impl Orchestrator {
     }
 }
 
-async fn handle_result(
-    client: Arc<Client>,
-    msg: QueueMessage,
-    stats: Arc<Stats>,
-    jitter: f64,
-) -> Result<()> {
-    let applied = results::process(&client.pool, &msg, jitter).await?;
-    stats.count(&applied);
-    Ok(())
+/// Results applied per transaction, and how long a read result stays invisible.
+const RESULT_BATCH: i32 = 16;
+const RESULT_VT: i32 = 10;
+const RESULT_CONSUMERS: usize = 2;
+
+async fn drain_results(client: Arc<Client>, stats: Arc<Stats>, jitter: f64) -> Result<usize> {
+    let applied = results::process_batch(&client.pool, RESULT_BATCH, RESULT_VT, jitter).await?;
+    applied.iter().for_each(|a| stats.count(a));
+    Ok(applied.len())
 }
 
-async fn handle_request(client: Arc<Client>, msg: QueueMessage, stats: Arc<Stats>) -> Result<()> {
+async fn drain_requests(client: Arc<Client>, stats: Arc<Stats>) -> Result<usize> {
+    let messages = queue::read(&client.pool, TASK_REQUESTS_QUEUE, 30, 8).await?;
+    for msg in &messages {
+        handle_request(&client, msg, &stats).await?;
+    }
+    Ok(messages.len())
+}
+
+async fn handle_request(client: &Client, msg: &QueueMessage, stats: &Stats) -> Result<()> {
     let consume = Consume {
         queue: TASK_REQUESTS_QUEUE,
         msg_id: msg.msg_id,
     };
-    let outcome = match serde_json::from_str::<TaskRequest>(&msg.body) {
-        Ok(req) => create_task(&client.pool, &client.config, &req, Some(consume)).await,
-        Err(e) => Err(Error::InvalidArgument(format!(
-            "malformed task request: {e}"
-        ))),
+    let outcome = if msg.read_ct > MAX_READS {
+        Err(Error::InvalidArgument(format!(
+            "read {} times without being created (poison)",
+            msg.read_ct
+        )))
+    } else {
+        match serde_json::from_str::<TaskRequest>(&msg.body) {
+            Ok(req) => create_task(&client.pool, &client.config, &req, Some(consume)).await,
+            Err(e) => Err(Error::InvalidArgument(format!(
+                "malformed task request: {e}"
+            ))),
+        }
     };
     match outcome {
         Ok(_) => {
@@ -244,6 +251,11 @@ async fn handle_request(client: Arc<Client>, msg: QueueMessage, stats: Arc<Stats
             warn!(msg_id = msg.msg_id, error = %e, "task request archived");
             Ok(())
         }
-        Err(e) => Err(e),
+        Err(e) if e.is_transient() => Err(e),
+        Err(e) => {
+            stats.errors.fetch_add(1, Ordering::Relaxed);
+            warn!(msg_id = msg.msg_id, error = %e, "task request failed; it will be read again");
+            Ok(())
+        }
     }
 }

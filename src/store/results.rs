@@ -1,17 +1,19 @@
-//! Applying one worker result: the step's transition, the retry's delayed message or the
-//! dependents' enqueue, the task's settlement and the result message's deletion, all in
-//! one transaction.
+//! Applying worker results: each step's transition, the retry's delayed message or the
+//! dependents' enqueue, the task's settlement and the result messages' deletion, a batch
+//! of results in one transaction.
+
+use std::collections::HashMap;
 
 use serde_json::json;
-use sqlx::{PgConnection, PgPool};
-use tracing::{debug, instrument, warn};
+use sqlx::{Acquire, PgConnection, PgPool};
+use tracing::{debug, error, instrument, warn};
 use uuid::Uuid;
 
 use super::settle::{advance, lock_task};
 use crate::error::{Error, Result};
 use crate::events;
 use crate::messaging::messages::{StepError, StepResult};
-use crate::messaging::queue::{archive, delete, namespace_queue};
+use crate::messaging::queue::namespace_queue;
 use crate::messaging::{QueueMessage, RESULTS_QUEUE};
 use crate::orchestration::backoff::BackoffPolicy;
 use crate::state::step::{apply_result, StepSnapshot};
@@ -41,39 +43,161 @@ struct StepRow {
     max_backoff_seconds: f64,
 }
 
-#[instrument(skip_all, fields(msg_id = msg.msg_id))]
-pub async fn process(pool: &PgPool, msg: &QueueMessage, jitter: f64) -> Result<Applied> {
+/// A result message read more often than this without being applied is poison.
+pub const MAX_READS: i32 = 5;
+
+/// Reads up to `batch` result messages and applies them all in ONE transaction (one commit
+/// for the batch): each in a savepoint, in task order so that concurrent batches lock tasks
+/// in the same order. A message whose application fails for a non-transient reason is left
+/// for a later read (and archived as poison after MAX_READS). Returns what happened to each.
+#[instrument(skip_all)]
+pub async fn process_batch(
+    pool: &PgPool,
+    batch: i32,
+    vt: i32,
+    jitter: f64,
+) -> Result<Vec<Applied>> {
     let mut tx = pool.begin().await?;
-    let mut after_commit = Vec::new();
-    let applied = match StepResult::parse(&msg.body) {
-        Err(why) => Applied::Archived(format!("malformed result message {}: {why}", msg.msg_id)),
-        Ok(result) => apply(&mut tx, &result, jitter, &mut after_commit).await?,
-    };
-    if matches!(applied, Applied::Archived(_)) {
-        archive(&mut tx, RESULTS_QUEUE, msg.msg_id).await?;
-    } else {
-        delete(&mut tx, RESULTS_QUEUE, msg.msg_id).await?;
+    let messages = read(&mut tx, RESULTS_QUEUE, vt, batch).await?;
+    if messages.is_empty() {
+        tx.commit().await?;
+        return Ok(Vec::new());
     }
+    let mut work = prepare(&mut tx, messages).await?;
+    work.sort_by_key(|w| w.task_uuid);
+    let mut done = Vec::with_capacity(work.len());
+    let (mut deleted, mut archived, mut events_out) = (Vec::new(), Vec::new(), Vec::new());
+    for item in work {
+        let applied = match &item.parsed {
+            _ if item.msg.read_ct > MAX_READS => Applied::Archived(format!(
+                "result message {} read {} times without being applied (poison)",
+                item.msg.msg_id, item.msg.read_ct
+            )),
+            Err(why) => Applied::Archived(format!(
+                "malformed result message {}: {why}",
+                item.msg.msg_id
+            )),
+            Ok(result) => {
+                let mut savepoint = tx.begin().await?;
+                let mut after_commit = Vec::new();
+                match apply(
+                    &mut savepoint,
+                    result,
+                    item.task_uuid,
+                    jitter,
+                    &mut after_commit,
+                )
+                .await
+                {
+                    Ok(applied) => {
+                        savepoint.commit().await?;
+                        events_out.extend(after_commit);
+                        applied
+                    }
+                    Err(e) if e.is_transient() => return Err(e),
+                    Err(e) => {
+                        savepoint.rollback().await?;
+                        error!(msg_id = item.msg.msg_id, error = %e,
+                               "result not applied; it will be tried again after its visibility timeout");
+                        continue;
+                    }
+                }
+            }
+        };
+        if let Applied::Archived(why) = &applied {
+            warn!("{why}; archived in pgmq.a_{RESULTS_QUEUE}");
+            archived.push(item.msg.msg_id);
+        } else {
+            deleted.push(item.msg.msg_id);
+        }
+        done.push(applied);
+    }
+    remove(&mut tx, "SELECT pgmq.delete($1, $2::bigint[])", &deleted).await?;
+    remove(&mut tx, "SELECT pgmq.archive($1, $2::bigint[])", &archived).await?;
     tx.commit().await?;
-    after_commit.into_iter().for_each(events::emit);
-    if let Applied::Archived(why) = &applied {
-        warn!("{why}; archived in pgmq.a_{RESULTS_QUEUE}");
+    events_out.into_iter().for_each(events::emit);
+    Ok(done)
+}
+
+struct Work {
+    msg: QueueMessage,
+    parsed: std::result::Result<StepResult, String>,
+    /// None when the step is unknown (or the message unreadable)
+    task_uuid: Option<Uuid>,
+}
+
+async fn read(
+    conn: &mut PgConnection,
+    queue: &str,
+    vt: i32,
+    qty: i32,
+) -> Result<Vec<QueueMessage>> {
+    Ok(sqlx::query_as::<_, QueueMessage>(
+        "SELECT msg_id, read_ct, message::text AS body FROM pgmq.read($1, $2, $3)",
+    )
+    .bind(queue)
+    .bind(vt)
+    .bind(qty)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Parses every message and finds each step's task in one query.
+async fn prepare(conn: &mut PgConnection, messages: Vec<QueueMessage>) -> Result<Vec<Work>> {
+    let parsed: Vec<_> = messages
+        .into_iter()
+        .map(|msg| {
+            let parsed = StepResult::parse(&msg.body);
+            (msg, parsed)
+        })
+        .collect();
+    let steps: Vec<Uuid> = parsed
+        .iter()
+        .filter_map(|(_, p)| p.as_ref().ok().map(|r| r.step_uuid))
+        .collect();
+    let owners: HashMap<Uuid, Uuid> = sqlx::query_as::<_, (Uuid, Uuid)>(
+        "SELECT step_uuid, task_uuid FROM tasker.workflow_steps WHERE step_uuid = ANY($1)",
+    )
+    .bind(&steps)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
+    Ok(parsed
+        .into_iter()
+        .map(|(msg, parsed)| {
+            let task_uuid = parsed
+                .as_ref()
+                .ok()
+                .and_then(|r| owners.get(&r.step_uuid).copied());
+            Work {
+                msg,
+                parsed,
+                task_uuid,
+            }
+        })
+        .collect())
+}
+
+async fn remove(conn: &mut PgConnection, sql: &str, ids: &[i64]) -> Result<()> {
+    if !ids.is_empty() {
+        sqlx::query(sql)
+            .bind(RESULTS_QUEUE)
+            .bind(ids)
+            .execute(conn)
+            .await?;
     }
-    Ok(applied)
+    Ok(())
 }
 
 /// Applies the result; events to publish once the transaction commits go to `after_commit`.
 async fn apply(
     conn: &mut PgConnection,
     result: &StepResult,
+    task_uuid: Option<Uuid>,
     jitter: f64,
     after_commit: &mut Vec<serde_json::Value>,
 ) -> Result<Applied> {
-    let task_uuid: Option<Uuid> =
-        sqlx::query_scalar("SELECT task_uuid FROM tasker.workflow_steps WHERE step_uuid = $1")
-            .bind(result.step_uuid)
-            .fetch_optional(&mut *conn)
-            .await?;
     let Some(task_uuid) = task_uuid else {
         return Ok(Applied::Archived(format!(
             "result for unknown step {}",

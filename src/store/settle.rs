@@ -1,6 +1,8 @@
 //! Moving a task forward inside a transaction that holds its row lock: enqueue what became
 //! ready, then settle the task's own state from its steps' states.
 
+use std::collections::HashMap;
+
 use sqlx::PgConnection;
 use tracing::debug;
 use uuid::Uuid;
@@ -23,24 +25,20 @@ pub async fn lock_task(conn: &mut PgConnection, task_uuid: Uuid) -> Result<Optio
         .transpose()
 }
 
-pub async fn enqueue_ready(conn: &mut PgConnection, task_uuid: Uuid, reason: &str) -> Result<i32> {
-    let n: i32 = sqlx::query_scalar("SELECT tasker.enqueue_ready_steps($1, $2)")
-        .bind(task_uuid)
-        .bind(reason)
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok(n)
-}
-
-pub async fn step_counts(conn: &mut PgConnection, task_uuid: Uuid) -> Result<StepCounts> {
-    let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT state, count(*) FROM tasker.workflow_steps WHERE task_uuid = $1 GROUP BY state",
-    )
-    .bind(task_uuid)
-    .fetch_all(&mut *conn)
-    .await?;
+/// Enqueues the task's ready steps and returns its step counts per state (one round trip).
+pub async fn enqueue_and_count(
+    conn: &mut PgConnection,
+    task_uuid: Uuid,
+    reason: &str,
+) -> Result<StepCounts> {
+    let json: sqlx::types::Json<HashMap<String, i64>> =
+        sqlx::query_scalar("SELECT tasker.enqueue_and_count($1, $2)")
+            .bind(task_uuid)
+            .bind(reason)
+            .fetch_one(&mut *conn)
+            .await?;
     let mut counts = StepCounts::default();
-    for (state, n) in rows {
+    for (state, n) in json.0 {
         counts.add(state.parse::<StepState>().map_err(Error::Orchestrator)?, n);
     }
     Ok(counts)
@@ -103,8 +101,7 @@ pub async fn advance(
     if !matches!(current, TaskState::Pending | TaskState::InProgress) {
         return Ok(current);
     }
-    enqueue_ready(conn, task_uuid, reason).await?;
-    let counts = step_counts(conn, task_uuid).await?;
+    let counts = enqueue_and_count(conn, task_uuid, reason).await?;
     match settle(current, &counts) {
         Some(next) => {
             transition_task(conn, task_uuid, current, next, reason).await?;

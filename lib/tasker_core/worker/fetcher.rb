@@ -98,7 +98,8 @@ module TaskerCore
         queues.each do |queue|
           break if free.zero? || @lifecycle.stopping?
 
-          jobs = @client.read(queue, @settings.visibility_timeout, [free, @settings.batch_size].min)
+          jobs = @client.claim_next(queue, @settings.visibility_timeout, [free, @settings.batch_size].min,
+                                    @settings.max_reads)
           more ||= jobs.size == [free, @settings.batch_size].min
           free -= jobs.size
           hand_over(jobs)

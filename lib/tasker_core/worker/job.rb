@@ -2,8 +2,9 @@
 
 module TaskerCore
   class Worker
-    # One message read from a step queue: where it came from and its raw JSON text.
-    Job = Struct.new(:queue, :msg_id, :read_ct, :payload, keyword_init: true) do
+    # One message read from a step queue: where it came from, its raw JSON text, and the
+    # claim made when it was read (nil when it was read without claiming).
+    Job = Struct.new(:queue, :msg_id, :read_ct, :payload, :claim, keyword_init: true) do
       def to_s
         "#{queue} msg_id=#{msg_id}"
       end

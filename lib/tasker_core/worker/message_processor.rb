@@ -22,9 +22,9 @@ module TaskerCore
         @stats.increment(:processed)
         message = parse(job)
         return unless message
-        return report_poison(job, message) if job.read_ct > @max_reads
+        return report_poison(job, message) if job.read_ct > @max_reads || job.claim&.fetch("status") == "poison"
 
-        claim = @client.claim(job.queue, job.msg_id, message.step_uuid, message.attempt)
+        claim = job.claim || @client.claim(job.queue, job.msg_id, message.step_uuid, message.attempt)
         dispatch(job, message, claim)
       end
 
@@ -45,6 +45,7 @@ module TaskerCore
         when "stale" then drop_stale(job, message, claim)
         when "exhausted" then report_exhausted(job, message, claim)
         when "unknown" then archive(job, "step #{message.step_uuid} (#{message.step_name}) does not exist")
+        when "invalid" then archive(job, "not a step message: step_uuid or attempt malformed")
         else
           @stats.increment(:errors)
           @logger.error("tasker-core worker: #{job}: unexpected claim status #{claim["status"].inspect}; " \

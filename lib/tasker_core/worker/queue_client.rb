@@ -21,6 +21,18 @@ module TaskerCore
         end
       end
 
+      # Reads up to `qty` messages and claims each in the same statement (one commit): every
+      # Job carries its claim (see tasker.claim_next).
+      def claim_next(queue, visibility, qty, max_reads)
+        rows = exec("SELECT msg_id, read_ct, message, claim::text AS claim " \
+                    "FROM tasker.claim_next($1::text, $2::integer, $3::integer, $4::integer)",
+                    [queue, visibility, qty, max_reads])
+        rows.map do |row|
+          Job.new(queue: queue, msg_id: Integer(row["msg_id"]), read_ct: Integer(row["read_ct"]),
+                  payload: row["message"], claim: JSON.parse(row["claim"]))
+        end
+      end
+
       # Moves the message to pgmq's archive table a_<queue>: kept for inspection, never read again.
       def archive(queue, msg_id)
         exec("SELECT pgmq.archive($1::text, $2::bigint)", [queue, msg_id])

@@ -14,6 +14,7 @@ module FaultHelpers
   # registered), then back at the test database.
   def with_fault_database
     FaultCluster.start!
+    TaskerCore::Orchestrator.stop(timeout: 10) if TaskerCore::Orchestrator.running?
     saved = TaskerCore.configuration.dup
     TaskerCore.configure do |c|
       c.database_url = FaultCluster.url
