@@ -2,15 +2,149 @@
 
 module Bench
   module Sections
+    # Where the time of a step goes, from the database's side:
+    # - pg_test_fsync on the cluster's disk (what one commit costs);
+    # - pg_stat_statements (track = all, so statements inside the SQL functions show too) over a
+    #   batch of linear tasks at 4 worker threads: top statements by total time, per step;
+    # - commits, WAL bytes and WAL syncs per step (pg_stat_database, pg_stat_wal);
+    # - EXPLAIN ANALYZE of the statements inside the hot-path SQL functions (auto_explain with
+    #   nested statements, in a transaction that is rolled back).
     class Profile
       attr_accessor :prior
+
+      WORKER_THREADS = 4
+      BENCH_QUERIES = /count\(\*\) FROM tasker\.tasks WHERE namespace|pg_stat_|VACUUM|TRUNCATE|purge_queue|pgmq\.meta/
 
       def initialize(ctx)
         @ctx = ctx
       end
 
       def run
-        { "skipped" => "not written yet" }
+        result = {}
+        result["fsync"] = fsync_test if @ctx.options.fsync_test && @ctx.db.data_dir
+        result.merge!(statements)
+        result["explain"] = self.class.explain(@ctx)
+        result
+      end
+
+      def self.explain(ctx)
+        env = ctx.tasker
+        env.start_orchestrator
+        env.reset!(keep_history: true)
+        task = env.create("linear")
+        notices = []
+        ctx.db.with do |c|
+          c.set_notice_receiver { |r| notices << r.error_message.strip }
+          c.exec("LOAD 'auto_explain'")
+          { "log_min_duration" => "0", "log_analyze" => "on", "log_buffers" => "on", "log_timing" => "on",
+            "log_nested_statements" => "on", "log_level" => "notice", "log_format" => "text" }.each do |k, v|
+            c.exec("SET auto_explain.#{k} = '#{v}'")
+          end
+          c.exec("BEGIN")
+          queue = "linear_workflow_queue"
+          steps = c.exec_params("SELECT step_uuid, name FROM tasker.workflow_steps WHERE task_uuid = $1 ORDER BY position",
+                                [task.uuid]).to_a
+          section = lambda do |title|
+            notices << "=== #{title}"
+          end
+          section.call("worker: pgmq.read of the namespace queue")
+          msg = c.exec_params("SELECT msg_id, message FROM pgmq.read($1, 30, 1)", [queue]).first
+          section.call("worker: tasker.claim_step")
+          c.exec_params("SELECT tasker.claim_step($1, $2, $3, 1)", [queue, msg["msg_id"], steps[0]["step_uuid"]])
+          section.call("worker: tasker.submit_result")
+          result = JSON.generate("step_uuid" => steps[0]["step_uuid"], "attempt" => 1, "status" => "success",
+                                 "result" => 4, "duration_ms" => 0.1, "metadata" => {})
+          c.exec_params("SELECT tasker.submit_result($1, $2, $3)", [queue, msg["msg_id"], result])
+          section.call("orchestrator: read of tasker_step_results")
+          c.exec("SELECT msg_id FROM pgmq.read('tasker_step_results', 30, 10)")
+          section.call("orchestrator: step row lock + step complete (as in src/store/results.rs)")
+          c.exec_params("SELECT state FROM tasker.tasks WHERE task_uuid = $1 FOR UPDATE", [task.uuid])
+          c.exec_params("UPDATE tasker.workflow_steps SET state = 'complete', results = '4', completed_at = clock_timestamp() " \
+                        "WHERE step_uuid = $1 AND state = 'in_progress' AND attempts = 1", [steps[0]["step_uuid"]])
+          section.call("orchestrator: tasker.enqueue_ready_steps (step_readiness, step_message, pgmq.send_batch)")
+          c.exec_params("SELECT tasker.enqueue_ready_steps($1, 'bench')", [task.uuid])
+          section.call("status: tasker.task_status")
+          c.exec_params("SELECT tasker.task_status($1)", [task.uuid])
+          c.exec("ROLLBACK")
+        end
+        env.reset!(keep_history: true)
+        notices.join("\n\n")
+      end
+
+      private
+
+      def fsync_test
+        bin = File.join(ENV.fetch("BENCH_PG_BIN", "/usr/lib/postgresql/15/bin"), "pg_test_fsync")
+        file = File.join(File.dirname(@ctx.db.data_dir), "pg_test_fsync.out")
+        out = `#{bin} -s 1 -f #{file} 2>&1`
+        File.delete(file) if File.exist?(file)
+        ops = out.scan(/^\s+(\S+(?: \S+)*?)\s{2,}([\d.]+) ops\/sec/).to_h { |k, v| [k.strip, v.to_f] }
+        fdatasync = out[/open_datasync.*?\n\s+fdatasync\s+([\d.]+) ops\/sec/m, 1]&.to_f
+        @ctx.log("pg_test_fsync: fdatasync #{fdatasync} ops/s (one 8kB write per sync)")
+        { "fdatasync_ops_per_second" => fdatasync, "ops_per_second" => ops, "raw" => out }
+      end
+
+      def statements
+        env = @ctx.tasker
+        env.start_orchestrator
+        @ctx.db.with do |c|
+          c.exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+          c.exec("ALTER SYSTEM SET pg_stat_statements.track = 'all'")
+          c.exec("SELECT pg_reload_conf()")
+        end
+        sleep 0.5
+        env.reset!
+        worker = @ctx.tasker_worker(WORKER_THREADS)
+        tasks = @ctx.options[:profile_tasks]
+        before = counters
+        @ctx.db.with { |c| c.exec("SELECT pg_stat_statements_reset()") }
+        env.create_many("linear", tasks, threads: 2)
+        env.wait_all("linear", tasks, timeout: 120)
+        after = counters
+        worker.stop
+        window = env.window("linear")
+        steps = window["steps"].to_f
+        top = top_statements(steps)
+        per_step = after.to_h { |k, v| [k, ((v - before[k]) / steps).round(3)] }
+        @ctx.log("profile: per step #{per_step.map { |k, v| "#{k} #{v}" }.join(", ")}")
+        { "tasks" => tasks, "steps" => steps.to_i, "worker_threads" => WORKER_THREADS,
+          "steps_per_second" => (steps / window["seconds"]).round(1), "per_step" => per_step, "top_statements" => top }
+      ensure
+        @ctx.db.with do |c|
+          c.exec("ALTER SYSTEM RESET pg_stat_statements.track")
+          c.exec("SELECT pg_reload_conf()")
+        end
+      end
+
+      def counters
+        @ctx.db.with do |c|
+          db = c.exec("SELECT xact_commit, xact_rollback, tup_inserted, tup_updated, tup_deleted, blks_hit " \
+                      "FROM pg_stat_database WHERE datname = current_database()").first
+          wal = c.exec("SELECT wal_records, wal_bytes, wal_write, wal_sync FROM pg_stat_wal").first
+          { "commits" => db["xact_commit"], "rollbacks" => db["xact_rollback"], "rows_inserted" => db["tup_inserted"],
+            "rows_updated" => db["tup_updated"], "rows_deleted" => db["tup_deleted"], "wal_records" => wal["wal_records"],
+            "wal_bytes" => wal["wal_bytes"], "wal_writes" => wal["wal_write"], "wal_syncs" => wal["wal_sync"] }
+            .transform_values(&:to_f)
+        end
+      end
+
+      def top_statements(steps)
+        rows = @ctx.db.with do |c|
+          c.exec(<<~SQL).to_a
+            SELECT toplevel, calls, total_exec_time, mean_exec_time, rows, wal_bytes,
+                   shared_blks_hit + shared_blks_read AS blocks, regexp_replace(query, '\\s+', ' ', 'g') AS query
+              FROM pg_stat_statements
+             WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+             ORDER BY total_exec_time DESC LIMIT 60
+          SQL
+        end
+        rows.reject { |r| BENCH_QUERIES.match?(r["query"]) }.first(30).map do |r|
+          { "toplevel" => r["toplevel"] == "t", "calls_per_step" => (r["calls"].to_f / steps).round(3),
+            "ms_per_step" => (r["total_exec_time"].to_f / steps).round(4), "mean_ms" => r["mean_exec_time"].to_f.round(4),
+            "rows_per_call" => (r["rows"].to_f / [r["calls"].to_f, 1].max).round(2),
+            "wal_bytes_per_step" => (r["wal_bytes"].to_f / steps).round(1),
+            "blocks_per_call" => (r["blocks"].to_f / [r["calls"].to_f, 1].max).round(1), "query" => r["query"][0, 300] }
+        end
       end
     end
   end
