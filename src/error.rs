@@ -27,6 +27,9 @@ pub enum Error {
     Orchestrator(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The database could not be reached at all (the message names the redacted URL).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("pgmq installation failed: {0}")]
@@ -36,6 +39,19 @@ pub enum Error {
 }
 
 impl Error {
+    /// Names the database when it could not be reached, so "pool timed out" says where.
+    pub fn with_database(self, redacted_url: &str) -> Error {
+        match self {
+            Error::Database(sqlx::Error::PoolTimedOut) => Error::Unavailable(format!(
+                "could not connect to the database at {redacted_url} within 10 s (is PostgreSQL running?)"
+            )),
+            Error::Database(sqlx::Error::Io(e)) => Error::Unavailable(format!(
+                "could not reach the database at {redacted_url}: {e}"
+            )),
+            other => other,
+        }
+    }
+
     /// True when retrying later may succeed (connection lost, server restarting).
     pub fn is_transient(&self) -> bool {
         matches!(
@@ -47,7 +63,8 @@ impl Error {
                     | sqlx::Error::Tls(_)
                     | sqlx::Error::WorkerCrashed
             )
-        ) || matches!(self, Error::Database(sqlx::Error::Database(e))
+        ) || matches!(self, Error::Unavailable(_))
+            || matches!(self, Error::Database(sqlx::Error::Database(e))
             if e.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08")))
     }
 }

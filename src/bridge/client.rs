@@ -39,7 +39,7 @@ where
 {
     let cfg = config(ruby, settings)?;
     let client = runtime::client(&cfg).map_err(|e| to_ruby(ruby, e))?;
-    block_on(ruby, work(client))?.map_err(|e| to_ruby(ruby, e))
+    block_on(ruby, work(client))?.map_err(|e| to_ruby(ruby, e.with_database(&cfg.redacted_url())))
 }
 
 fn migrate(ruby: &Ruby, settings: RHash) -> Result<bool, RbError> {

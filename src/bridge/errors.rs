@@ -13,7 +13,9 @@ fn class_name(e: &Error) -> &'static str {
         Error::Config(_) => "ConfigurationError",
         Error::Timeout(_) => "TimeoutError",
         Error::Orchestrator(_) => "OrchestratorError",
-        Error::Database(_) | Error::Migrate(_) | Error::Pgmq(_) => "DatabaseError",
+        Error::Database(_) | Error::Unavailable(_) | Error::Migrate(_) | Error::Pgmq(_) => {
+            "DatabaseError"
+        }
     }
 }
 

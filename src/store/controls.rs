@@ -130,7 +130,15 @@ pub async fn cancel_task(pool: &PgPool, task_uuid: Uuid, actor: &Actor) -> Resul
     )
     .await?;
     let removed = remove_messages(&mut tx, task_uuid, None).await?;
-    transition_task(&mut tx, task_uuid, state, TaskState::Cancelled, &reason).await?;
+    transition_task(
+        &mut tx,
+        task_uuid,
+        state,
+        TaskState::Cancelled,
+        &reason,
+        Some(&actor.metadata()),
+    )
+    .await?;
     tx.commit().await?;
     info!(steps, removed, "task cancelled");
     announce(pool, task_uuid, TaskState::Cancelled).await
@@ -158,7 +166,15 @@ pub async fn retry_task(pool: &PgPool, task_uuid: Uuid, actor: &Actor) -> Result
         actor,
     )
     .await?;
-    transition_task(&mut tx, task_uuid, state, TaskState::InProgress, &reason).await?;
+    transition_task(
+        &mut tx,
+        task_uuid,
+        state,
+        TaskState::InProgress,
+        &reason,
+        Some(&actor.metadata()),
+    )
+    .await?;
     let now = advance(&mut tx, task_uuid, TaskState::InProgress, &reason).await?;
     tx.commit().await?;
     info!(steps, "task retried");
@@ -230,7 +246,15 @@ pub async fn resolve_step(
     .await?;
     remove_messages(&mut tx, task_uuid, Some(step_uuid)).await?;
     if state == TaskState::Error {
-        transition_task(&mut tx, task_uuid, state, TaskState::InProgress, &reason).await?;
+        transition_task(
+            &mut tx,
+            task_uuid,
+            state,
+            TaskState::InProgress,
+            &reason,
+            Some(&actor.metadata()),
+        )
+        .await?;
         state = TaskState::InProgress;
     }
     let now = advance(&mut tx, task_uuid, state, &reason).await?;

@@ -52,6 +52,7 @@ pub async fn transition_task(
     from: TaskState,
     to: TaskState,
     reason: &str,
+    metadata: Option<&serde_json::Value>,
 ) -> Result<()> {
     if !from.can_transition_to(to) {
         return Err(Error::InvalidArgument(format!(
@@ -70,13 +71,14 @@ pub async fn transition_task(
     .execute(&mut *conn)
     .await?;
     sqlx::query(
-        "INSERT INTO tasker.task_transitions (task_uuid, from_state, to_state, reason)
-         VALUES ($1, $2, $3, $4)",
+        "INSERT INTO tasker.task_transitions (task_uuid, from_state, to_state, reason, metadata)
+         VALUES ($1, $2, $3, $4, COALESCE($5, '{}'::jsonb))",
     )
     .bind(task_uuid)
     .bind(from.as_str())
     .bind(to.as_str())
     .bind(reason)
+    .bind(metadata)
     .execute(&mut *conn)
     .await?;
     if to.is_finished() {
@@ -104,7 +106,7 @@ pub async fn advance(
     let counts = enqueue_and_count(conn, task_uuid, reason).await?;
     match settle(current, &counts) {
         Some(next) => {
-            transition_task(conn, task_uuid, current, next, reason).await?;
+            transition_task(conn, task_uuid, current, next, reason, None).await?;
             Ok(next)
         }
         None => Ok(current),
