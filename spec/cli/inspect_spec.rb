@@ -47,7 +47,7 @@ RSpec.describe "exe/tasker-core status, task, graph, templates", db: true do
       out = result.out
       expect(out).to match(%r{^  fulfillment/process_order\s+0\s+1\s+1\s+1\s+0\s+0\s+3$})
       expect(out).to match(%r{^  diamond_workflow/diamond\s+0\s+1\s+0\s+0\s+0\s+0\s+1$})
-      expect(out).to match(/^  diamond_workflow_queue\s+1\s+1\s+0\s+0\s+10m0\ds\s+0$/)
+      expect(out).to match(/^  diamond_workflow_queue\s+1\s+1\s+0\s+0\s+1\dm\d\ds\s+0$/)
       expect(out).to match(/^  fulfillment_queue\s+1\s+0\s+0\s+1\s+/) # the retry, delayed
       expect(out).to include("Stuck steps", "diamond_workflow/diamond #{@stuck}  start",
                              "enqueued and not picked up (no worker for diamond_workflow?)")

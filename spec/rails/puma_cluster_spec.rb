@@ -14,6 +14,7 @@ RSpec.describe "a Rails app under Puma cluster mode with preload_app!", db: true
 
   before(:all) do
     reset_tasker_database!
+    stop_orchestrator! # only the Puma workers' orchestrators may process these tasks' results
     @dir = Dir.mktmpdir("tasker-puma")
     @log = File.join(@dir, "puma.log")
     @events = File.join(@dir, "events.log")
