@@ -5,8 +5,9 @@ module TaskerCore
     # The one thread that reads step queues. It LISTENs on every queue's insert channel and
     # reads only as many messages as executors are free to start; when a read comes back
     # short it waits on the database socket for a notification (or on the waker pipe for
-    # freed capacity or shutdown), with poll_interval as a fallback for messages that become
-    # visible on their own (retry delays, expired visibility timeouts).
+    # freed capacity or shutdown), or until the earliest delayed message becomes visible (a
+    # retry's backoff), with poll_interval as a fallback for anything else that becomes
+    # visible on its own (expired visibility timeouts).
     class Fetcher
       def initialize(settings:, lifecycle:, capacity:, waker:, stats:, dispatch:)
         @settings = settings
@@ -105,6 +106,14 @@ module TaskerCore
           hand_over(jobs)
         end
         @want_read = more || free.zero?
+        @next_visible_at = @want_read ? nil : next_visible_at
+      end
+
+      # When the earliest delayed message (a retry's backoff) becomes visible, so the wait can
+      # end right then instead of at the next poll.
+      def next_visible_at
+        seconds = @client.next_visible_in(@settings.queues)
+        seconds && now + seconds
       end
 
       def hand_over(jobs)
@@ -119,10 +128,12 @@ module TaskerCore
       def wait
         pg = @connection.pg
         timeout = [@settings.poll_interval - (now - @last_read), 0].max
+        timeout = [timeout, @next_visible_at - now].min.clamp(0, nil) if @next_visible_at
         IO.select([pg.socket_io, @waker.reader], nil, nil, timeout)
         @waker.drain
         notified = drain_notifications(pg)
-        @want_read = true if notified || now - @last_read >= @settings.poll_interval
+        due = @next_visible_at && now >= @next_visible_at
+        @want_read = true if notified || due || now - @last_read >= @settings.poll_interval
       end
 
       def drain_notifications(conn)

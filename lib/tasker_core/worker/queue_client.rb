@@ -66,6 +66,13 @@ module TaskerCore
         Integer(rows.getvalue(0, 0))
       end
 
+      # Seconds until the earliest not-yet-visible message of these queues is visible, or nil.
+      def next_visible_in(queues)
+        value = exec("SELECT tasker.next_visible_in($1::text[])",
+                     [PG::TextEncoder::Array.new.encode(queues)]).getvalue(0, 0)
+        value&.to_f
+      end
+
       def existing_queues(queues)
         exec("SELECT queue_name FROM pgmq.meta WHERE queue_name = ANY ($1::text[])",
              [PG::TextEncoder::Array.new.encode(queues)]).column_values(0)

@@ -1,0 +1,21 @@
+-- Seconds until the earliest invisible message of these queues becomes visible (a retry's
+-- delayed message, or a claim that may expire), or NULL when none is waiting. Workers sleep
+-- until then instead of polling, so a retry runs on time.
+CREATE FUNCTION tasker.next_visible_in(p_queues text[]) RETURNS double precision
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_queue text;
+    v_at timestamptz;
+    v_min timestamptz;
+BEGIN
+    FOREACH v_queue IN ARRAY p_queues LOOP
+        CONTINUE WHEN NOT tasker.valid_queue_name(v_queue);
+        CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pgmq.meta WHERE queue_name = v_queue);
+        EXECUTE format('SELECT min(vt) FROM pgmq.%I', 'q_' || v_queue) INTO v_at;
+        IF v_at IS NOT NULL AND (v_min IS NULL OR v_at < v_min) THEN
+            v_min := v_at;
+        END IF;
+    END LOOP;
+    RETURN GREATEST(extract(epoch FROM v_min - clock_timestamp()), 0);
+END;
+$$;
