@@ -14,6 +14,8 @@ require "bench/child"
 require "bench/tasker_env"
 require "bench/context"
 require "bench/report"
+require "bench/profile_report"
+require "bench/chart"
 Dir[File.join(__dir__, "lib/bench/sections/*.rb")].sort.each { |file| require file }
 
 module Bench

@@ -67,10 +67,8 @@ module Bench
     # Server facts for the report.
     def server_info
       with do |conn|
-        settings = conn.exec("SELECT name, setting FROM pg_settings WHERE name IN " \
-                             "('fsync','synchronous_commit','full_page_writes','wal_sync_method'," \
-                             "'shared_buffers','max_connections','wal_level')")
-                       .to_h { |r| [r["name"], r["setting"]] }
+        names = %w[fsync synchronous_commit full_page_writes wal_sync_method shared_buffers max_connections wal_level]
+        settings = names.to_h { |n| [n, conn.exec_params("SELECT current_setting($1)", [n]).getvalue(0, 0)] }
         { "version" => conn.exec("SHOW server_version").getvalue(0, 0), "settings" => settings }
       end
     end

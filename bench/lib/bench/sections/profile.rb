@@ -27,13 +27,20 @@ module Bench
         result
       end
 
+      # Plans of the statements inside the hot-path functions, for one fresh linear task, in a
+      # transaction that is rolled back. Statements go by the simple protocol (literals quoted by
+      # libpq) so each plan arrives right after its statement.
       def self.explain(ctx)
         env = ctx.tasker
         env.start_orchestrator
         env.reset!(keep_history: true)
         task = env.create("linear")
+        queue = "linear_workflow_queue"
         notices = []
         ctx.db.with do |c|
+          lit = ->(v) { c.escape_literal(v.to_s) }
+          step = c.exec("SELECT step_uuid FROM tasker.workflow_steps WHERE task_uuid = #{lit.call(task.uuid)} " \
+                        "ORDER BY position LIMIT 1").getvalue(0, 0)
           c.set_notice_receiver { |r| notices << r.error_message.strip }
           c.exec("LOAD 'auto_explain'")
           { "log_min_duration" => "0", "log_analyze" => "on", "log_buffers" => "on", "log_timing" => "on",
@@ -41,30 +48,26 @@ module Bench
             c.exec("SET auto_explain.#{k} = '#{v}'")
           end
           c.exec("BEGIN")
-          queue = "linear_workflow_queue"
-          steps = c.exec_params("SELECT step_uuid, name FROM tasker.workflow_steps WHERE task_uuid = $1 ORDER BY position",
-                                [task.uuid]).to_a
-          section = lambda do |title|
+          run = lambda do |title, sql|
             notices << "=== #{title}"
+            c.exec(sql)
           end
-          section.call("worker: pgmq.read of the namespace queue")
-          msg = c.exec_params("SELECT msg_id, message FROM pgmq.read($1, 30, 1)", [queue]).first
-          section.call("worker: tasker.claim_step")
-          c.exec_params("SELECT tasker.claim_step($1, $2, $3, 1)", [queue, msg["msg_id"], steps[0]["step_uuid"]])
-          section.call("worker: tasker.submit_result")
-          result = JSON.generate("step_uuid" => steps[0]["step_uuid"], "attempt" => 1, "status" => "success",
-                                 "result" => 4, "duration_ms" => 0.1, "metadata" => {})
-          c.exec_params("SELECT tasker.submit_result($1, $2, $3)", [queue, msg["msg_id"], result])
-          section.call("orchestrator: read of tasker_step_results")
-          c.exec("SELECT msg_id FROM pgmq.read('tasker_step_results', 30, 10)")
-          section.call("orchestrator: step row lock + step complete (as in src/store/results.rs)")
-          c.exec_params("SELECT state FROM tasker.tasks WHERE task_uuid = $1 FOR UPDATE", [task.uuid])
-          c.exec_params("UPDATE tasker.workflow_steps SET state = 'complete', results = '4', completed_at = clock_timestamp() " \
-                        "WHERE step_uuid = $1 AND state = 'in_progress' AND attempts = 1", [steps[0]["step_uuid"]])
-          section.call("orchestrator: tasker.enqueue_ready_steps (step_readiness, step_message, pgmq.send_batch)")
-          c.exec_params("SELECT tasker.enqueue_ready_steps($1, 'bench')", [task.uuid])
-          section.call("status: tasker.task_status")
-          c.exec_params("SELECT tasker.task_status($1)", [task.uuid])
+          msg = run.call("worker: pgmq.read of the namespace queue",
+                         "SELECT msg_id FROM pgmq.read(#{lit.call(queue)}, 30, 1)").getvalue(0, 0)
+          run.call("worker: tasker.claim_step", "SELECT tasker.claim_step(#{lit.call(queue)}, #{Integer(msg)}, #{lit.call(step)}, 1)")
+          result = JSON.generate("step_uuid" => step, "attempt" => 1, "status" => "success", "result" => 4,
+                                 "duration_ms" => 0.1, "metadata" => {})
+          run.call("worker: tasker.submit_result",
+                   "SELECT tasker.submit_result(#{lit.call(queue)}, #{Integer(msg)}, #{lit.call(result)})")
+          run.call("orchestrator: read of tasker_step_results", "SELECT msg_id FROM pgmq.read('tasker_step_results', 30, 10)")
+          run.call("orchestrator: task row lock (as in src/store/settle.rs)",
+                   "SELECT state FROM tasker.tasks WHERE task_uuid = #{lit.call(task.uuid)} FOR UPDATE")
+          run.call("orchestrator: step complete (as in src/store/results.rs)",
+                   "UPDATE tasker.workflow_steps SET state = 'complete', results = '4', completed_at = clock_timestamp() " \
+                   "WHERE step_uuid = #{lit.call(step)} AND state = 'in_progress' AND attempts = 1")
+          run.call("orchestrator: tasker.enqueue_ready_steps (step_readiness, step_message, pgmq.send_batch)",
+                   "SELECT tasker.enqueue_ready_steps(#{lit.call(task.uuid)}, 'bench')")
+          run.call("status: tasker.task_status", "SELECT tasker.task_status(#{lit.call(task.uuid)})")
           c.exec("ROLLBACK")
         end
         env.reset!(keep_history: true)
