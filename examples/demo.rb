@@ -1,8 +1,9 @@
 #!/usr/bin/env ruby
 # frozen_string_literal: true
 
-# The tasker-core demo: runs the four example workflows once each, then a batch of each,
-# with the orchestrator and a worker in this one process.
+# The tasker-core demo: runs the four example workflows once each, the shop's
+# fulfillment/process_order through success and failure, then a batch of each shape, with
+# the orchestrator and a worker in this one process.
 #
 #   bin/db start
 #   DATABASE_URL=postgresql://postgres@127.0.0.1:54329/tasker_development \
@@ -15,6 +16,7 @@ require "optparse"
 require "logger"
 require "tasker_core"
 require_relative "expected_results"
+require_relative "fulfillment_demo"
 
 # Runs the demo and reports on stdout; #run returns the process exit status.
 class Demo
@@ -31,10 +33,12 @@ class Demo
   def run
     setup
     @orchestrator = TaskerCore::Orchestrator.start
-    @worker = TaskerCore::Worker.start(namespaces: Examples::WORKFLOWS.keys, concurrency: @concurrency)
+    @worker = TaskerCore::Worker.start(namespaces: Examples::WORKFLOWS.keys + ["fulfillment"],
+                                       concurrency: @concurrency)
     puts "tasker-core demo: database #{TaskerCore.configuration.redacted_database_url}, " \
          "worker concurrency #{@concurrency}"
     run_examples
+    @failures += FulfillmentDemo.new.run
     run_batch
     summary
   ensure
@@ -63,6 +67,7 @@ class Demo
     TaskerCore.migrate!
     Examples.load_handlers
     TaskerCore.register_templates!(Examples.template_paths)
+    TaskerCore.register_templates!(File.join(Examples::TEMPLATE_DIR, "fulfillment_process_order.yaml"))
   end
 
   def run_examples
