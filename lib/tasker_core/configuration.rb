@@ -36,7 +36,9 @@ module TaskerCore
       require_positive!(:pool_size, integer: true)
       require_positive!(:default_max_attempts, integer: true)
       require_positive!(:visibility_timeout, integer: true)
-      %i[backoff_base_seconds max_backoff_seconds poll_interval sweep_interval claim_grace_seconds].each { |key| require_positive!(key) }
+      %i[backoff_base_seconds max_backoff_seconds poll_interval sweep_interval claim_grace_seconds].each do |key|
+        require_positive!(key)
+      end
       unless backoff_jitter.is_a?(Numeric) && backoff_jitter >= 0 && backoff_jitter <= 1
         raise ConfigurationError, "backoff_jitter must be between 0 and 1, got #{backoff_jitter.inspect}"
       end

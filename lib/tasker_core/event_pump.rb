@@ -34,9 +34,7 @@ module TaskerCore
       private
 
       def run
-        while @thread == Thread.current
-          Internal::Events.next_batch(0.5).each { |json| deliver(JSON.parse(json)) }
-        end
+        Internal::Events.next_batch(0.5).each { |json| deliver(JSON.parse(json)) } while @thread == Thread.current
       rescue StandardError => e
         TaskerCore.logger.error("tasker-core event pump stopped: #{e.class}: #{e.message}")
       end

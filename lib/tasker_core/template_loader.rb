@@ -36,7 +36,7 @@ module TaskerCore
 
     def files(source)
       pattern = File.directory?(source) ? File.join(source, "**", "*.{yml,yaml}") : source
-      Dir.glob(pattern).sort
+      Dir.glob(pattern)
     end
 
     def load_yaml(path)

@@ -113,7 +113,7 @@ module TaskerCore
       # end right then instead of at the next poll.
       def next_visible_at
         seconds = @client.next_visible_in(@settings.queues)
-        seconds && now + seconds
+        seconds && (now + seconds)
       end
 
       def hand_over(jobs)
