@@ -39,6 +39,9 @@ module Bench
       @db.recreate!
       @ctx.tasker.setup!
       results = { "meta" => Report.meta(@ctx) }
+      if @ctx.tasker.stale_extension && !ENV["BENCH_ALLOW_STALE"]
+        abort "bin/bench: #{@ctx.tasker.stale_extension}; BENCH_ALLOW_STALE=1 to measure anyway"
+      end
       ORDER.each do |name, klass|
         next unless @options.run?(name)
 
@@ -57,4 +60,5 @@ module Bench
   end
 end
 
+at_exit { Bench::Child.stop_all }
 Bench::Runner.new(options).run

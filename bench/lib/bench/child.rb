@@ -8,6 +8,21 @@ module Bench
   class Child
     attr_reader :pid, :name
 
+    @live = {}
+    @live_lock = Mutex.new
+
+    class << self
+      # Stops every child still running (at exit, also after an interrupt or an error).
+      def stop_all
+        children = @live_lock.synchronize { @live.values }
+        children.each { |child| child.stop(timeout: 5) }
+      end
+
+      def track(child, alive)
+        @live_lock.synchronize { alive ? @live[child.object_id] = child : @live.delete(child.object_id) }
+      end
+    end
+
     def self.start(name, env, argv, ready: /\Aready/, timeout: 60, log: nil)
       new(name, env, argv, log: log).tap { |child| child.wait_ready(ready, timeout) }
     end
@@ -18,6 +33,7 @@ module Bench
       err = log ? File.open(log, "a") : :err
       @pid = Process.spawn(env, *argv, out: writer, err: err, in: File::NULL, pgroup: false)
       writer.close
+      Child.track(self, true)
       @out = reader
       @lines = []
     end
@@ -70,6 +86,7 @@ module Bench
         nil
       end
       @pid = nil
+      Child.track(self, false)
       @drainer&.join(1)
     end
 

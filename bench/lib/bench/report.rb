@@ -21,8 +21,8 @@ module Bench
         "cpu_model" => File.read("/proc/cpuinfo")[/model name\s*:\s*(.*)/, 1],
         "load_average_at_start" => File.read("/proc/loadavg").split.first(3).map(&:to_f),
         "postgresql" => ctx.db.server_info, "private_cluster" => ctx.db.private_cluster?,
-        "options" => ctx.options.to_h
-      }
+        "options" => ctx.options.to_h, "stale_extension" => ctx.tasker.stale_extension
+      }.compact
     end
 
     def initialize(ctx, results)
@@ -126,6 +126,9 @@ module Bench
              "load average at start #{meta["load_average_at_start"].join(" ")} · PostgreSQL #{meta.dig("postgresql", "version")} " \
              "(#{settings_line}) · #{meta["ruby"].split(" [").first} · #{meta["total_seconds"]} s"
       out << ""
+      out << "**WARNING: #{meta["stale_extension"]}**" << "" if meta["stale_extension"]
+      bad = worker_error_runs
+      out << "**WARNING: workers logged errors during #{bad.join(", ")}: those figures are suspect.**" << "" if bad.any?
       out.concat(targets_table)
       out.concat(throughput_table)
       out.concat(latency_table)
@@ -136,6 +139,12 @@ module Bench
       errors = @r.select { |_, v| v.is_a?(Hash) && v["error"] }
       errors.each { |name, v| out << "**#{name} failed:** #{v["error"]}" << "" }
       "#{out.join("\n")}\n"
+    end
+
+    def worker_error_runs
+      (@r.dig("throughput", "runs") || {}).flat_map do |kind, by_n|
+        by_n.select { |_, row| row["worker_errors"].to_i.positive? }.map { |n, row| "#{kind}@#{n} (#{row["worker_errors"]})" }
+      end
     end
 
     def settings_line

@@ -34,11 +34,27 @@ module Bench
         c.logger.level = Logger::WARN
       end
       TaskerCore.migrate!
+      check_migrations!
       Examples.load_handlers
       paths = WORKFLOWS.values.map { |w| File.join(Examples::TEMPLATE_DIR, w[:file]) }
       TaskerCore.register_templates!(paths + [history_template])
       db.with { |c| c.exec("SELECT tasker.ensure_queue($1)", ["#{HISTORY[:namespace]}_queue"]) }
     end
+
+    # The native extension embeds the migrations it was built with: an extension older than
+    # migrations/ (a build raced with an edit) measures a schema the Ruby side does not expect.
+    def check_migrations!
+      files = Dir[File.join(ROOT, "migrations", "*.sql")].map { |f| File.basename(f)[/\A\d+/].to_i }.sort
+      applied = db.with { |c| c.exec("SELECT version FROM public._sqlx_migrations").column_values(0).map(&:to_i).sort }
+      missing = files - applied
+      return @stale_extension = nil if missing.empty?
+
+      @stale_extension = "the native extension lacks migration(s) #{missing.join(", ")} of migrations/: " \
+                         "it was built before they were added (run bin/setup and bench again)"
+      warn "bin/bench: WARNING: #{@stale_extension}"
+    end
+
+    attr_reader :stale_extension
 
     # The filler template of the history section: the linear shape under its own name.
     def history_template

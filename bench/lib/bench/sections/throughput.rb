@@ -37,18 +37,24 @@ module Bench
         env = ctx.tasker
         tasks ||= ctx.options[:tasks]
         env.reset!(keep_history: keep_history)
+        log = File.join(ctx.log_dir, "tasker_worker.log")
+        log_at = File.exist?(log) ? File.size(log) : 0
         worker = start_worker(ctx, concurrency, mode)
         started = Stats.monotonic
         _, create_seconds = env.create_many(workflow, tasks, threads: CREATORS)
         env.wait_all(workflow, tasks, timeout: 60 + (tasks * 0.5))
         wall = Stats.monotonic - started
+        errors = mode == :in_process ? worker.stats[:errors].to_i : 0
         stop_worker(worker, mode)
+        errors += File.exist?(log) ? File.read(log).byteslice(log_at..).to_s.scan(/ ERROR -- /).size : 0
+        ctx.log("WARNING: the worker logged #{errors} error(s) during this run (#{log})") if errors.positive?
         window = env.window(workflow)
         rate = window["steps"] / window["seconds"]
         ctx.log(format("%-8s %-10s workers=%d: %7.1f steps/s (%d steps in %.2fs, creation %.2fs)",
                        workflow, mode, concurrency, rate, window["steps"], window["seconds"], create_seconds))
         window.merge("steps_per_second" => rate.round(1), "tasks_per_second" => (window["complete"] / window["seconds"]).round(1),
-                     "wall_seconds" => wall.round(3), "mode" => mode.to_s, "worker_threads" => concurrency)
+                     "wall_seconds" => wall.round(3), "mode" => mode.to_s, "worker_threads" => concurrency,
+                     "worker_errors" => errors)
       end
 
       def self.start_worker(ctx, concurrency, mode)
