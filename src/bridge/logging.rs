@@ -27,8 +27,16 @@ fn filter(level: &str) -> EnvFilter {
     EnvFilter::new(format!("{level},sqlx=warn"))
 }
 
-/// Sets (or changes) the level of the core's log output.
+/// Sets (or changes) the level of the core's log output. Called on every call from Ruby:
+/// the filter is rebuilt only when the level changed.
 pub fn set_level(level: &str) {
+    static CURRENT: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+    if let Ok(mut current) = CURRENT.lock() {
+        if *current == level {
+            return;
+        }
+        level.clone_into(&mut current);
+    }
     let handle = HANDLE.get_or_init(|| {
         let (layer, handle) = reload::Layer::new(filter(level));
         let installed = tracing_subscriber::registry()
