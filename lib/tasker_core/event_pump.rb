@@ -18,6 +18,8 @@ module TaskerCore
         Internal::Events.attach(true)
         @thread = Thread.new { run }
         @thread.name = "tasker-core events"
+        # Restarted in a forked child by ensure_running: safe to start before a fork (Puma).
+        @thread.thread_variable_set(:fork_safe, true)
       end
 
       def stop
