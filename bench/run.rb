@@ -45,10 +45,12 @@ module Bench
       ORDER.each do |name, klass|
         next unless @options.run?(name)
 
-        @ctx.log("== #{name}")
+        load = File.read("/proc/loadavg").split.first(3).map(&:to_f)
+        @ctx.log("== #{name} (load average #{load.join(" ")})")
         started = Stats.monotonic
         results[name] = klass.new(@ctx).tap { |s| s.prior = results if s.respond_to?(:prior=) }.run
         results[name]["section_seconds"] = (Stats.monotonic - started).round(1)
+        results[name]["load_average_at_start"] = load
       rescue StandardError => e
         @ctx.log("#{name} FAILED: #{e.class}: #{e.message}\n  #{e.backtrace.first(8).join("\n  ")}")
         results[name] = { "error" => "#{e.class}: #{e.message}" }
