@@ -35,7 +35,7 @@ module Bench
 
     # A tasker-core worker process with `concurrency` executor threads.
     def tasker_worker(concurrency, namespaces: TaskerEnv::NAMESPACES)
-      Child.start("tasker worker", { "BENCH_TASKER_URL" => db.tasker_url },
+      Child.start("tasker worker", { "BENCH_TASKER_URL" => tasker.url },
                   [ruby, "-I#{File.join(ROOT, "lib")}", File.join(ROOT, "bench/bin/tasker_worker.rb"),
                    concurrency.to_s, *namespaces],
                   log: File.join(log_dir, "tasker_worker.log"))

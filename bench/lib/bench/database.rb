@@ -73,7 +73,20 @@ module Bench
       end
     end
 
-    private
+    # A fresh database of the private cluster; its URL.
+    def create_database(name)
+      raise "only on the bench's private cluster" unless private_cluster?
+
+      with_admin do |conn|
+        conn.exec("DROP DATABASE IF EXISTS #{conn.quote_ident(name)} WITH (FORCE)")
+        conn.exec("CREATE DATABASE #{conn.quote_ident(name)}")
+      end
+      url_for(name)
+    end
+
+    def drop_database(name)
+      with_admin { |conn| conn.exec("DROP DATABASE IF EXISTS #{conn.quote_ident(name)} WITH (FORCE)") }
+    end
 
     def url_for(dbname)
       uri = URI.parse(@admin_url)

@@ -243,7 +243,8 @@ module Bench
       ["## History", "",
        "Linear, #{h["worker_threads"]} worker threads: #{fmt(h.dig("empty", "steps_per_second"))} steps/s on an empty database, " \
        "#{fmt(h.dig("with_history", "steps_per_second"))} steps/s with #{h["history_steps"]} finished steps in the tables " \
-       "(ratio #{h["ratio"]}). The history was built in #{h.dig("build", "seconds")} s " \
+       "(ratio #{h["ratio"]}; #{h["method"]}; runs #{h.dig("empty", "runs")&.map { |r| fmt(r["steps_per_second"]) }&.join(", ")} " \
+       "vs #{h.dig("with_history", "runs")&.map { |r| fmt(r["steps_per_second"]) }&.join(", ")}). The history was built in #{h.dig("build", "seconds")} s " \
        "(#{(h.dig("build", "statements") || {}).map { |k, v| "#{k} #{v} s" }.join(", ")}).", ""]
     end
 

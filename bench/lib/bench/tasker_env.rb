@@ -20,15 +20,27 @@ module Bench
     TERMINAL = %w[complete error cancelled resolved_manually].freeze
     ROOT = File.expand_path("../../..", __dir__)
 
-    attr_reader :db
+    attr_reader :db, :url
 
     def initialize(db)
       @db = db
+      @url = db.tasker_url
+    end
+
+    # Points this process (create_task, the orchestrator, new workers) at another database.
+    def use(url)
+      return if url == @url
+
+      running = TaskerCore::Orchestrator.running?
+      stop_orchestrator
+      @url = url
+      TaskerCore.configuration.database_url = url
+      start_orchestrator if running
     end
 
     def setup!
       TaskerCore.configure do |c|
-        c.database_url = db.tasker_url
+        c.database_url = @url
         c.template_paths = []
         c.log_level = "warn"
         c.logger.level = Logger::WARN
@@ -38,14 +50,14 @@ module Bench
       Examples.load_handlers
       paths = WORKFLOWS.values.map { |w| File.join(Examples::TEMPLATE_DIR, w[:file]) }
       TaskerCore.register_templates!(paths + [history_template])
-      db.with { |c| c.exec("SELECT tasker.ensure_queue($1)", ["#{HISTORY[:namespace]}_queue"]) }
+      db.with(@url) { |c| c.exec("SELECT tasker.ensure_queue($1)", ["#{HISTORY[:namespace]}_queue"]) }
     end
 
     # The native extension embeds the migrations it was built with: an extension older than
     # migrations/ (a build raced with an edit) measures a schema the Ruby side does not expect.
     def check_migrations!
       files = Dir[File.join(ROOT, "migrations", "*.sql")].map { |f| File.basename(f)[/\A\d+/].to_i }.sort
-      applied = db.with { |c| c.exec("SELECT version FROM public._sqlx_migrations").column_values(0).map(&:to_i).sort }
+      applied = db.with(@url) { |c| c.exec("SELECT version FROM public._sqlx_migrations").column_values(0).map(&:to_i).sort }
       missing = files - applied
       return @stale_extension = nil if missing.empty?
 
@@ -76,7 +88,7 @@ module Bench
     # An empty database again (templates kept): the tasker tables truncated, the queues purged.
     # The finished-step history, if any, goes too unless keep_history.
     def reset!(keep_history: false)
-      db.with do |conn|
+      db.with(@url) do |conn|
         if keep_history
           conn.exec("DELETE FROM tasker.tasks WHERE namespace <> '#{HISTORY[:namespace]}'")
         else
@@ -117,7 +129,7 @@ module Bench
     def wait_all(workflow, count, timeout:)
       w = WORKFLOWS.fetch(workflow)
       deadline = Stats.monotonic + timeout
-      db.with do |conn|
+      db.with(@url) do |conn|
         loop do
           done = conn.exec_params("SELECT count(*) FROM tasker.tasks WHERE namespace = $1 AND name = $2 " \
                                   "AND state IN ('complete','error','cancelled','resolved_manually')",
@@ -133,7 +145,7 @@ module Bench
     # From the database's own timestamps: the first create to the last completion.
     def window(workflow)
       w = WORKFLOWS.fetch(workflow)
-      db.with do |conn|
+      db.with(@url) do |conn|
         row = conn.exec_params(<<~SQL, [w[:namespace], w[:name]]).first
           SELECT count(*) AS tasks, count(*) FILTER (WHERE state = 'complete') AS complete,
                  extract(epoch FROM max(completed_at) - min(created_at)) AS seconds,

@@ -13,22 +13,60 @@ module Bench
         @ctx = ctx
       end
 
+      HISTORY_DB = "tasker_bench_history"
+
       def run
         env = @ctx.tasker
         env.start_orchestrator
         workers = best_workers
-        empty = Throughput.measure(@ctx, "linear", workers, mode: :process)
+        separate = @ctx.db.private_cluster?
+        separate ? run_two_databases(env, workers) : run_one_database(env, workers)
+      end
+
+      # The history lives in a second database of the same cluster, so the empty and the full
+      # database can be measured in turns (empty, full, empty, full, ...): the machine's load,
+      # which drifts over minutes, then weighs on both alike.
+      def run_two_databases(env, workers)
+        main = env.url
+        history_url = @ctx.db.create_database(HISTORY_DB)
+        env.use(history_url)
+        env.setup!
         fill = build(@ctx.options[:history_steps])
-        full = Throughput.measure(@ctx, "linear", workers, mode: :process, keep_history: true)
+        rounds = @ctx.options.quick ? 1 : 2
+        empty = []
+        full = []
+        rounds.times do
+          env.use(main)
+          empty << Throughput.measure(@ctx, "linear", workers, mode: :process)
+          env.use(history_url)
+          full << Throughput.measure(@ctx, "linear", workers, mode: :process, keep_history: true)
+        end
         explain = Profile.explain(@ctx) if @ctx.options.run?("profile")
-        sizes = table_sizes
+        sizes = table_sizes(history_url)
+        env.use(main)
+        @ctx.db.drop_database(HISTORY_DB)
+        summarize(workers, fill, empty, full, explain, sizes, "two databases of one cluster, measured in turns")
+      end
+
+      def run_one_database(env, workers)
+        empty = [Throughput.measure(@ctx, "linear", workers, mode: :process)]
+        fill = build(@ctx.options[:history_steps])
+        full = [Throughput.measure(@ctx, "linear", workers, mode: :process, keep_history: true)]
+        explain = Profile.explain(@ctx) if @ctx.options.run?("profile")
+        sizes = table_sizes(env.url)
         env.reset!
-        ratio = Stats.ratio(full["steps_per_second"], empty["steps_per_second"])
-        @ctx.log("history: #{empty["steps_per_second"]} steps/s empty, #{full["steps_per_second"]} with " \
-                 "#{fill["steps"]} finished steps (ratio #{ratio})")
-        { "worker_threads" => workers, "history_steps" => fill["steps"], "build" => fill,
-          "empty" => empty, "with_history" => full, "ratio" => ratio, "table_sizes_with_history" => sizes,
-          "explain_with_history" => explain }.compact
+        summarize(workers, fill, empty, full, explain, sizes, "one database: empty first, then filled")
+      end
+
+      def summarize(workers, fill, empty, full, explain, sizes, method)
+        mean = ->(runs) { (runs.sum { |r| r["steps_per_second"] } / runs.size).round(1) }
+        ratio = Stats.ratio(mean.call(full), mean.call(empty))
+        @ctx.log("history: #{mean.call(empty)} steps/s empty, #{mean.call(full)} with #{fill["steps"]} finished steps " \
+                 "(ratio #{ratio}; runs #{empty.map { |r| r["steps_per_second"] }} vs #{full.map { |r| r["steps_per_second"] }})")
+        { "worker_threads" => workers, "history_steps" => fill["steps"], "build" => fill, "method" => method,
+          "empty" => { "steps_per_second" => mean.call(empty), "runs" => empty },
+          "with_history" => { "steps_per_second" => mean.call(full), "runs" => full },
+          "ratio" => ratio, "table_sizes_with_history" => sizes, "explain_with_history" => explain }.compact
       end
 
       private
@@ -48,7 +86,7 @@ module Bench
       def build(steps)
         tasks = (steps / 4.0).ceil
         started = Stats.monotonic
-        @ctx.db.with do |c|
+        @ctx.db.with(@ctx.tasker.url) do |c|
           named_task_id = c.exec_params("SELECT named_task_id FROM tasker.named_tasks WHERE namespace = $1 AND name = $2",
                                         [TaskerEnv::HISTORY[:namespace], TaskerEnv::HISTORY[:name]]).getvalue(0, 0)
           c.exec("SET session_replication_role = replica")
@@ -123,8 +161,8 @@ module Bench
         (@timings ||= {})[name] = (Stats.monotonic - started).round(1)
       end
 
-      def table_sizes
-        @ctx.db.with do |c|
+      def table_sizes(url)
+        @ctx.db.with(url) do |c|
           c.exec(<<~SQL).to_h { |r| [r["relname"], { "rows" => r["n"].to_i, "total" => r["size"] }] }
             SELECT relname, n_live_tup AS n, pg_size_pretty(pg_total_relation_size(relid)) AS size
               FROM pg_stat_user_tables WHERE schemaname = 'tasker' ORDER BY relname

@@ -37,7 +37,7 @@ module Bench
         task = env.create("linear")
         queue = "linear_workflow_queue"
         notices = []
-        ctx.db.with do |c|
+        ctx.db.with(env.url) do |c|
           lit = ->(v) { c.escape_literal(v.to_s) }
           step = c.exec("SELECT step_uuid FROM tasker.workflow_steps WHERE task_uuid = #{lit.call(task.uuid)} " \
                         "ORDER BY position LIMIT 1").getvalue(0, 0)
