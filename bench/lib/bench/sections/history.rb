@@ -80,7 +80,7 @@ module Bench
 
       # A few INSERT ... SELECT generate_series statements: tasks spread over the past 30 days
       # with time-ordered (v7-shaped) uuids like the real ones, each with 4 complete steps, 3
-      # edges, 3 step transitions per step and 2 task transitions. Foreign-key triggers are
+      # edges, 3 step transitions per step and 3 task transitions. Foreign-key triggers are
       # skipped for the load (session_replication_role = replica): the rows are consistent by
       # construction. VACUUM ANALYZE after.
       def build(steps)
