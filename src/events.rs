@@ -81,6 +81,14 @@ pub fn task_finished_event(
            "state": state})
 }
 
+/// True for the event of a task reaching a final state.
+pub fn finishes_task(event: &Value) -> bool {
+    event
+        .get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|k| k.starts_with("task."))
+}
+
 /// Waits up to `timeout` for events and returns them all (JSON texts), oldest first.
 pub async fn next_batch(timeout: Duration) -> Vec<String> {
     let q = queue();

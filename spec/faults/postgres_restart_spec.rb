@@ -3,19 +3,28 @@
 require_relative "support/faults"
 
 RSpec.describe "fault: PostgreSQL restarted mid-run", :fault do
-  it "reconnects orchestrator and workers with backoff and completes every task" do
+  {
+    "fast" => "PostgreSQL restarted (pg_ctl restart -m fast) mid-run",
+    "immediate" => "PostgreSQL crashed and restarted (pg_ctl restart -m immediate: WAL recovery) mid-run"
+  }.each do |mode, title|
+    it "reconnects orchestrator and workers with backoff and completes every task (#{mode})" do
+      restart_mid_run(mode, title)
+    end
+  end
+
+  def restart_mid_run(mode, title)
     with_fault_database do
       TaskerCore::Orchestrator.start
       2.times { spawn_fault_process("worker") }
       uuids = create_fault_tasks(200, "max_sleep" => 0.05)
       sleep 1.0
       finished_before = count_finished(uuids)
-      FaultCluster.restart!
+      FaultCluster.restart!(mode: mode)
       recovery = wait_for_all(uuids, timeout: 120)
       result = audit(uuids)
       status = TaskerCore::Orchestrator.status
 
-      FaultReport.record(name: "PostgreSQL restarted (pg_ctl restart -m fast) mid-run",
+      FaultReport.record(name: title,
                          how: "in-process orchestrator, 2 worker processes; restart 1 s in " \
                               "(#{finished_before} of 200 done); orchestrator saw #{status["disconnects"]} disconnects; " \
                               "#{result[:reruns]} handler re-runs of steps whose result was cut off",

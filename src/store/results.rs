@@ -63,6 +63,9 @@ pub async fn process_batch(
         tx.commit().await?;
         return Ok(Vec::new());
     }
+    // Losing this commit in a crash loses all of it together (the results' deletion too), so
+    // the results are applied again after recovery: it need not wait for its WAL flush...
+    set_synchronous_commit(&mut tx, false).await?;
     let mut work = prepare(&mut tx, messages).await?;
     work.sort_by_key(|w| w.task_uuid);
     let mut done = Vec::with_capacity(work.len());
@@ -114,6 +117,10 @@ pub async fn process_batch(
     }
     remove(&mut tx, "SELECT pgmq.delete($1, $2::bigint[])", &deleted).await?;
     remove(&mut tx, "SELECT pgmq.archive($1, $2::bigint[])", &archived).await?;
+    // ...unless it finishes a task: a waiter told "complete" must never see it undone.
+    if events_out.iter().any(events::finishes_task) {
+        set_synchronous_commit(&mut tx, true).await?;
+    }
     tx.commit().await?;
     events_out.into_iter().for_each(events::emit);
     Ok(done)
@@ -177,6 +184,14 @@ async fn prepare(conn: &mut PgConnection, messages: Vec<QueueMessage>) -> Result
             }
         })
         .collect())
+}
+
+async fn set_synchronous_commit(conn: &mut PgConnection, on: bool) -> Result<()> {
+    sqlx::query("SELECT set_config('synchronous_commit', $1, true)")
+        .bind(if on { "on" } else { "off" })
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 async fn remove(conn: &mut PgConnection, sql: &str, ids: &[i64]) -> Result<()> {

@@ -31,9 +31,11 @@ module FaultCluster
       stop_at_exit
     end
 
-    # A real restart: every client connection is cut.
-    def restart!
-      pg_ctl("restart", "-w", "-t", "60", "-m", "fast")
+    # A real restart: every client connection is cut. mode "fast" shuts down cleanly;
+    # "immediate" is a crash (no checkpoint, WAL replayed at start; commits not yet flushed
+    # are lost, which is what asynchronous commits risk).
+    def restart!(mode: "fast")
+      pg_ctl("restart", "-w", "-t", "60", "-m", mode)
     end
 
     def stop!
