@@ -24,7 +24,7 @@ pub struct Consumer {
 }
 
 impl Consumer {
-    /// `drain` handles one batch and returns how many messages it read.
+    /// `drain` handles one batch and returns whether more may be waiting (a full batch).
     pub async fn run<F, Fut>(
         &self,
         client: Arc<Client>,
@@ -33,7 +33,7 @@ impl Consumer {
         drain: F,
     ) where
         F: Fn(Arc<Client>) -> Fut,
-        Fut: Future<Output = Result<usize>>,
+        Fut: Future<Output = Result<bool>>,
     {
         let mut delay = Duration::from_millis(100);
         while !*shutdown.borrow() {
@@ -63,7 +63,7 @@ impl Consumer {
     ) -> Result<()>
     where
         F: Fn(Arc<Client>) -> Fut,
-        Fut: Future<Output = Result<usize>>,
+        Fut: Future<Output = Result<bool>>,
     {
         let mut listener = PgListener::connect_with(&client.pool).await?;
         listener.listen(&insert_channel(self.queue)).await?;
@@ -73,11 +73,14 @@ impl Consumer {
             if *shutdown.borrow() {
                 return Ok(());
             }
+            // After a short batch, wait: a notification that came in meanwhile is buffered
+            // and ends the wait at once, so no read is spent on an empty queue.
             match drain(client.clone()).await {
-                Ok(0) => {}
-                Ok(_) => {
+                Ok(more) => {
                     stats.connected.store(true, Ordering::Relaxed);
-                    continue;
+                    if more {
+                        continue;
+                    }
                 }
                 Err(e) if e.is_transient() => return Err(e),
                 Err(e) => {

@@ -116,7 +116,7 @@ impl Orchestrator {
         let stats = Arc::new(Stats::default());
         let jitter = config.backoff_jitter;
         let mut handles = Vec::new();
-        // Two result consumers: while one commits its batch the other reads the next.
+        // Result consumers compete for batches (SKIP LOCKED); one keeps empty reads rare.
         for _ in 0..RESULT_CONSUMERS {
             let (c, s, r) = (client.clone(), stats.clone(), rx.clone());
             handles.push(rt.spawn(async move {
@@ -205,20 +205,22 @@ impl Orchestrator {
 /// Results applied per transaction, and how long a read result stays invisible.
 const RESULT_BATCH: i32 = 16;
 const RESULT_VT: i32 = 10;
-const RESULT_CONSUMERS: usize = 2;
+const RESULT_CONSUMERS: usize = 1;
 
-async fn drain_results(client: Arc<Client>, stats: Arc<Stats>, jitter: f64) -> Result<usize> {
+async fn drain_results(client: Arc<Client>, stats: Arc<Stats>, jitter: f64) -> Result<bool> {
     let applied = results::process_batch(&client.pool, RESULT_BATCH, RESULT_VT, jitter).await?;
     applied.iter().for_each(|a| stats.count(a));
-    Ok(applied.len())
+    Ok(applied.len() >= RESULT_BATCH as usize)
 }
 
-async fn drain_requests(client: Arc<Client>, stats: Arc<Stats>) -> Result<usize> {
-    let messages = queue::read(&client.pool, TASK_REQUESTS_QUEUE, 30, 8).await?;
+const REQUEST_BATCH: i32 = 8;
+
+async fn drain_requests(client: Arc<Client>, stats: Arc<Stats>) -> Result<bool> {
+    let messages = queue::read(&client.pool, TASK_REQUESTS_QUEUE, 30, REQUEST_BATCH).await?;
     for msg in &messages {
         handle_request(&client, msg, &stats).await?;
     }
-    Ok(messages.len())
+    Ok(messages.len() >= REQUEST_BATCH as usize)
 }
 
 async fn handle_request(client: &Client, msg: &QueueMessage, stats: &Stats) -> Result<()> {

@@ -58,7 +58,7 @@ pub async fn process_batch(
     jitter: f64,
 ) -> Result<Vec<Applied>> {
     let mut tx = pool.begin().await?;
-    let messages = read(&mut tx, RESULTS_QUEUE, vt, batch).await?;
+    let messages = read(&mut tx, vt, batch).await?;
     if messages.is_empty() {
         tx.commit().await?;
         return Ok(Vec::new());
@@ -115,8 +115,19 @@ pub async fn process_batch(
         }
         done.push(applied);
     }
-    remove(&mut tx, "SELECT pgmq.delete($1, $2::bigint[])", &deleted).await?;
-    remove(&mut tx, "SELECT pgmq.archive($1, $2::bigint[])", &archived).await?;
+    if !deleted.is_empty() {
+        sqlx::query("DELETE FROM pgmq.q_tasker_step_results WHERE msg_id = ANY($1)")
+            .bind(&deleted)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if !archived.is_empty() {
+        sqlx::query("SELECT pgmq.archive($1, $2::bigint[])")
+            .bind(RESULTS_QUEUE)
+            .bind(&archived)
+            .execute(&mut *tx)
+            .await?;
+    }
     // ...unless it finishes a task: a waiter told "complete" must never see it undone.
     if events_out.iter().any(events::finishes_task) {
         set_synchronous_commit(&mut tx, true).await?;
@@ -133,18 +144,23 @@ struct Work {
     task_uuid: Option<Uuid>,
 }
 
-async fn read(
-    conn: &mut PgConnection,
-    queue: &str,
-    vt: i32,
-    qty: i32,
-) -> Result<Vec<QueueMessage>> {
+/// pgmq.read of the results queue, as static SQL (planned once per connection; pgmq's own
+/// function re-plans its dynamic SQL on every call): the same rows, the same locking.
+async fn read(conn: &mut PgConnection, vt: i32, qty: i32) -> Result<Vec<QueueMessage>> {
     Ok(sqlx::query_as::<_, QueueMessage>(
-        "SELECT msg_id, read_ct, message::text AS body FROM pgmq.read($1, $2, $3)",
+        "WITH next AS (
+             SELECT msg_id FROM pgmq.q_tasker_step_results
+              WHERE vt <= clock_timestamp()
+              ORDER BY msg_id LIMIT $2
+              FOR UPDATE SKIP LOCKED)
+         UPDATE pgmq.q_tasker_step_results m
+            SET last_read_at = clock_timestamp(), read_ct = m.read_ct + 1,
+                vt = clock_timestamp() + make_interval(secs => $1)
+           FROM next WHERE m.msg_id = next.msg_id
+         RETURNING m.msg_id, m.read_ct, m.message::text AS body",
     )
-    .bind(queue)
-    .bind(vt)
-    .bind(qty)
+    .bind(f64::from(vt))
+    .bind(i64::from(qty))
     .fetch_all(conn)
     .await?)
 }
@@ -191,17 +207,6 @@ async fn set_synchronous_commit(conn: &mut PgConnection, on: bool) -> Result<()>
         .bind(if on { "on" } else { "off" })
         .execute(conn)
         .await?;
-    Ok(())
-}
-
-async fn remove(conn: &mut PgConnection, sql: &str, ids: &[i64]) -> Result<()> {
-    if !ids.is_empty() {
-        sqlx::query(sql)
-            .bind(RESULTS_QUEUE)
-            .bind(ids)
-            .execute(conn)
-            .await?;
-    }
     Ok(())
 }
 
