@@ -87,6 +87,32 @@ async fn move_steps(
     Ok(done.rows_affected())
 }
 
+/// A task in error goes back to in_progress (recorded with who asked), then whatever became
+/// ready is enqueued and the task settled. Returns its state afterwards.
+async fn reopen_and_advance(
+    conn: &mut PgConnection,
+    task_uuid: Uuid,
+    state: TaskState,
+    reason: &str,
+    actor: &Actor,
+) -> Result<TaskState> {
+    let mut state = state;
+    if state == TaskState::Error {
+        let metadata = actor.metadata();
+        transition_task(
+            conn,
+            task_uuid,
+            state,
+            TaskState::InProgress,
+            reason,
+            Some(&metadata),
+        )
+        .await?;
+        state = TaskState::InProgress;
+    }
+    advance(conn, task_uuid, state, reason).await
+}
+
 async fn remove_messages(
     conn: &mut PgConnection,
     task_uuid: Uuid,
@@ -166,16 +192,7 @@ pub async fn retry_task(pool: &PgPool, task_uuid: Uuid, actor: &Actor) -> Result
         actor,
     )
     .await?;
-    transition_task(
-        &mut tx,
-        task_uuid,
-        state,
-        TaskState::InProgress,
-        &reason,
-        Some(&actor.metadata()),
-    )
-    .await?;
-    let now = advance(&mut tx, task_uuid, TaskState::InProgress, &reason).await?;
+    let now = reopen_and_advance(&mut tx, task_uuid, state, &reason, actor).await?;
     tx.commit().await?;
     info!(steps, "task retried");
     announce(pool, task_uuid, now).await
@@ -192,7 +209,7 @@ pub async fn resolve_step(
     actor: &Actor,
 ) -> Result<String> {
     let mut tx = pool.begin().await?;
-    let mut state = locked(&mut tx, task_uuid).await?;
+    let state = locked(&mut tx, task_uuid).await?;
     if !matches!(
         state,
         TaskState::Pending | TaskState::InProgress | TaskState::Error
@@ -245,19 +262,7 @@ pub async fn resolve_step(
     .execute(&mut *tx)
     .await?;
     remove_messages(&mut tx, task_uuid, Some(step_uuid)).await?;
-    if state == TaskState::Error {
-        transition_task(
-            &mut tx,
-            task_uuid,
-            state,
-            TaskState::InProgress,
-            &reason,
-            Some(&actor.metadata()),
-        )
-        .await?;
-        state = TaskState::InProgress;
-    }
-    let now = advance(&mut tx, task_uuid, state, &reason).await?;
+    let now = reopen_and_advance(&mut tx, task_uuid, state, &reason, actor).await?;
     tx.commit().await?;
     info!(step = step_name, "step resolved manually");
     announce(pool, task_uuid, now).await
