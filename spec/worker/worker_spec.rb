@@ -187,6 +187,34 @@ RSpec.describe TaskerCore::Worker, db: true do
     end
   end
 
+  # Scans of the queue's table by every backend, as PostgreSQL counts them (a backend's
+  # counts reach the statistics at the latest when it disconnects).
+  def queue_scans
+    with_pg do |conn|
+      conn.exec("SELECT pg_stat_clear_snapshot()")
+      row = conn.exec_params("SELECT COALESCE(seq_scan, 0) + COALESCE(idx_scan, 0) AS scans " \
+                             "FROM pg_stat_user_tables WHERE schemaname = 'pgmq' AND relname = $1", ["q_#{queue}"])
+      Integer(row.getvalue(0, 0))
+    end
+  end
+
+  it "does not read its queues while they are empty, and knows when nothing is delayed" do
+    with_pg do |conn|
+      expect(conn.exec_params("SELECT tasker.next_visible_in($1::text[])", ["{#{queue}}"]).getvalue(0, 0)).to be_nil
+    end
+    before = nil
+    with_worker(**worker_options, poll_interval: 30) do
+      expect(TaskerCore.wait_for_task(create("echo").uuid, timeout: 15).state).to eq("complete")
+      sleep 0.3 # the last step's result submitted; the fetcher settles into its wait
+      before = queue_scans
+      sleep 1.5
+    end
+    sleep 0.3 # the worker's backends have exited and flushed their counts
+    # A worker waiting for notifications reads nothing; one that polls an empty queue in a
+    # loop scans it thousands of times in 1.5 s.
+    expect(queue_scans - before).to be < 20
+  end
+
   it "lets a running handler finish on stop and hands back what it had not started" do
     worker = described_class.start(**worker_options, concurrency: 1)
     task = create("slow", "sleep" => 0.6)

@@ -1,0 +1,23 @@
+-- next_visible_in returned 0 (GREATEST ignores a NULL) when no message was waiting, so an idle
+-- worker read its empty queues in a loop. NULL now means "nothing will become visible".
+CREATE OR REPLACE FUNCTION tasker.next_visible_in(p_queues text[]) RETURNS double precision
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_queue text;
+    v_at timestamptz;
+    v_min timestamptz;
+BEGIN
+    FOREACH v_queue IN ARRAY p_queues LOOP
+        CONTINUE WHEN NOT tasker.valid_queue_name(v_queue);
+        CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pgmq.meta WHERE queue_name = v_queue);
+        EXECUTE format('SELECT min(vt) FROM pgmq.%I', 'q_' || v_queue) INTO v_at;
+        IF v_at IS NOT NULL AND (v_min IS NULL OR v_at < v_min) THEN
+            v_min := v_at;
+        END IF;
+    END LOOP;
+    IF v_min IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN GREATEST(extract(epoch FROM v_min - clock_timestamp()), 0);
+END;
+$$;
