@@ -30,6 +30,8 @@ RSpec.describe TaskerCore::Worker::JsonValue do
     "Infinity" => [{ "x" => Float::INFINITY }, "Float at $.x"],
     "an Integer key" => [{ 1 => "a" }, "Integer at $"],
     "invalid UTF-8" => [{ "s" => "\xFF".dup.force_encoding("UTF-8") }, "String at $.s: invalid UTF-8"],
+    "a NUL character" => [{ "s" => "a\u0000b" }, "String at $.s: contains a NUL character"],
+    "a NUL character in a key" => [{ "a\u0000" => 1 }, "String at $: contains a NUL character"],
     "binary bytes" => [{ "s" => "\xFF".b }, "String at $.s: cannot be converted"],
     "a Set" => [Set.new([1]), "Set at $"],
     "a key needing quotes" => [{ "a b" => Object.new }, 'Object at $["a b"]'],

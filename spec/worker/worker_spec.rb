@@ -16,6 +16,12 @@ module WorkerSpecHandlers
     end
   end
 
+  class ReturnsNul < TaskerCore::StepHandler
+    def call(*)
+      { "text" => "before\u0000after" }
+    end
+  end
+
   class FailsOnce < TaskerCore::StepHandler
     def call(_task, _sequence, step)
       raise TaskerCore::RetryableError.new("try again", retry_after: 0) if step.first_attempt?
@@ -71,6 +77,7 @@ RSpec.describe TaskerCore::Worker, db: true do
                                      template("echo", "WorkerSpecHandlers::Echo"),
                                      template("unknown", "WorkerSpecHandlers::DoesNotExist"),
                                      template("time", "WorkerSpecHandlers::ReturnsTime"),
+                                     template("nul", "WorkerSpecHandlers::ReturnsNul"),
                                      template("flaky", "WorkerSpecHandlers::FailsOnce", retry: { "max_attempts" => 2 }),
                                      template("slow", "WorkerSpecHandlers::Slow"),
                                      template("fragile", "WorkerSpecHandlers::Echo", retry: { "max_attempts" => 1 })
@@ -132,6 +139,16 @@ RSpec.describe TaskerCore::Worker, db: true do
       expect(step.state).to eq("error")
       expect(step.last_error).to include("class" => "TaskerCore::SerializationError")
       expect(step.last_error["message"]).to include('"only"', "Time at $.at")
+    end
+  end
+
+  it "fails a step whose result holds a NUL character, which jsonb cannot store" do
+    with_worker(**worker_options) do |worker|
+      step = TaskerCore.wait_for_task(create("nul").uuid, timeout: 15).step("only")
+      expect(step.state).to eq("error")
+      expect(step.last_error).to include("class" => "TaskerCore::SerializationError")
+      expect(step.last_error["message"]).to include("String at $.text: contains a NUL character")
+      expect(worker.stats).to include(errors: 0)
     end
   end
 

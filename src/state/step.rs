@@ -108,6 +108,20 @@ pub struct StepSnapshot {
     pub retryable: bool,
 }
 
+impl StepSnapshot {
+    /// The step once this outcome is applied: what a later result for the same step, in the
+    /// same batch, finds.
+    pub fn after(self, outcome: &ResultOutcome) -> StepSnapshot {
+        let state = match outcome {
+            ResultOutcome::Complete => StepState::Complete,
+            ResultOutcome::Retry { .. } => StepState::WaitingForRetry,
+            ResultOutcome::Fail { .. } => StepState::Error,
+            ResultOutcome::Ignore(_) => self.state,
+        };
+        StepSnapshot { state, ..self }
+    }
+}
+
 /// What a worker's result does to the step.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResultOutcome {
@@ -282,5 +296,31 @@ mod tests {
             apply_result(not_retryable, &result(1, false, true)),
             ResultOutcome::Fail { exhausted: false }
         );
+    }
+
+    #[test]
+    fn a_result_sees_the_one_before_it_in_the_same_batch() {
+        let first = snap(InProgress, 1, 3);
+        let ok = result(1, true, true);
+        let outcome = apply_result(first, &ok);
+        let after = first.after(&outcome);
+        assert_eq!(after.state, Complete);
+        assert!(matches!(apply_result(after, &ok), ResultOutcome::Ignore(_)));
+
+        let failed = first.after(&apply_result(first, &result(1, false, true)));
+        assert_eq!(failed.state, WaitingForRetry);
+        assert!(matches!(
+            apply_result(failed, &ok),
+            ResultOutcome::Ignore(_)
+        ));
+
+        let last = snap(InProgress, 3, 3);
+        assert_eq!(
+            last.after(&apply_result(last, &result(3, false, true)))
+                .state,
+            Error
+        );
+        let ignored = snap(Cancelled, 1, 3);
+        assert_eq!(ignored.after(&apply_result(ignored, &ok)).state, Cancelled);
     }
 }

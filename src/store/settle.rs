@@ -25,25 +25,6 @@ pub async fn lock_task(conn: &mut PgConnection, task_uuid: Uuid) -> Result<Optio
         .transpose()
 }
 
-/// Enqueues the task's ready steps and returns its step counts per state (one round trip).
-pub async fn enqueue_and_count(
-    conn: &mut PgConnection,
-    task_uuid: Uuid,
-    reason: &str,
-) -> Result<StepCounts> {
-    let json: sqlx::types::Json<HashMap<String, i64>> =
-        sqlx::query_scalar("SELECT tasker.enqueue_and_count($1, $2)")
-            .bind(task_uuid)
-            .bind(reason)
-            .fetch_one(&mut *conn)
-            .await?;
-    let mut counts = StepCounts::default();
-    for (state, n) in json.0 {
-        counts.add(state.parse::<StepState>().map_err(Error::Orchestrator)?, n);
-    }
-    Ok(counts)
-}
-
 /// Records a task transition (guarded by the state we locked) and, when the task is
 /// finished, notifies waiters at commit.
 pub async fn transition_task(
@@ -54,42 +35,108 @@ pub async fn transition_task(
     reason: &str,
     metadata: Option<&serde_json::Value>,
 ) -> Result<()> {
-    if !from.can_transition_to(to) {
+    transition_tasks(conn, &[(task_uuid, from, to)], reason, metadata).await
+}
+
+/// Moves tasks from the state we locked to their next one, records each transition and
+/// notifies the waiters of the finished ones at commit: one statement for any number.
+pub async fn transition_tasks(
+    conn: &mut PgConnection,
+    moves: &[(Uuid, TaskState, TaskState)],
+    reason: &str,
+    metadata: Option<&serde_json::Value>,
+) -> Result<()> {
+    if moves.is_empty() {
+        return Ok(());
+    }
+    if let Some((task_uuid, from, to)) = moves.iter().find(|(_, f, t)| !f.can_transition_to(*t)) {
         return Err(Error::InvalidArgument(format!(
             "task {task_uuid} cannot go from {from} to {to}"
         )));
     }
+    let uuids: Vec<Uuid> = moves.iter().map(|m| m.0).collect();
+    let from: Vec<&str> = moves.iter().map(|m| m.1.as_str()).collect();
+    let to: Vec<&str> = moves.iter().map(|m| m.2.as_str()).collect();
+    let finished: Vec<bool> = moves.iter().map(|m| m.2.is_finished()).collect();
     sqlx::query(
-        "UPDATE tasker.tasks SET state = $3, updated_at = clock_timestamp(),
-                completed_at = CASE WHEN $4 THEN clock_timestamp() END
-          WHERE task_uuid = $1 AND state = $2",
+        "WITH x AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bool[])
+                             AS x(u, from_state, to_state, finished)),
+              moved AS (
+                UPDATE tasker.tasks t
+                   SET state = x.to_state, updated_at = clock_timestamp(),
+                       completed_at = CASE WHEN x.finished THEN clock_timestamp() END
+                  FROM x WHERE t.task_uuid = x.u AND t.state = x.from_state
+                RETURNING t.task_uuid, x.from_state, x.to_state, x.finished),
+              audit AS (
+                INSERT INTO tasker.task_transitions (task_uuid, from_state, to_state, reason, metadata)
+                SELECT task_uuid, from_state, to_state, $5, COALESCE($6, '{}'::jsonb) FROM moved)
+         SELECT pg_notify($7, task_uuid::text) FROM moved WHERE finished",
     )
-    .bind(task_uuid)
-    .bind(from.as_str())
-    .bind(to.as_str())
-    .bind(to.is_finished())
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "INSERT INTO tasker.task_transitions (task_uuid, from_state, to_state, reason, metadata)
-         VALUES ($1, $2, $3, $4, COALESCE($5, '{}'::jsonb))",
-    )
-    .bind(task_uuid)
-    .bind(from.as_str())
-    .bind(to.as_str())
+    .bind(&uuids)
+    .bind(&from)
+    .bind(&to)
+    .bind(&finished)
     .bind(reason)
     .bind(metadata)
+    .bind(TASK_FINISHED_CHANNEL)
     .execute(&mut *conn)
     .await?;
-    if to.is_finished() {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(TASK_FINISHED_CHANNEL)
-            .bind(task_uuid.to_string())
-            .execute(&mut *conn)
-            .await?;
+    for (task_uuid, from, to) in moves {
+        debug!(%task_uuid, %from, %to, reason, "task transition");
     }
-    debug!(%task_uuid, %from, %to, reason, "task transition");
     Ok(())
+}
+
+/// For each task (its row locked, its state `current`), enqueues its ready steps and moves
+/// it to where its steps say it is: two statements for any number of tasks. Returns each
+/// task's state afterwards, in the order given.
+pub async fn advance_all(
+    conn: &mut PgConnection,
+    tasks: &[(Uuid, TaskState)],
+    reason: &str,
+) -> Result<Vec<TaskState>> {
+    let open: Vec<Uuid> = tasks
+        .iter()
+        .filter(|(_, s)| matches!(s, TaskState::Pending | TaskState::InProgress))
+        .map(|(u, _)| *u)
+        .collect();
+    let counted: HashMap<Uuid, StepCounts> = if open.is_empty() {
+        HashMap::new()
+    } else {
+        let rows: Vec<(Uuid, sqlx::types::Json<HashMap<String, i64>>)> = sqlx::query_as(
+            "SELECT u, tasker.enqueue_and_count(u, $2) FROM unnest($1::uuid[]) AS u",
+        )
+        .bind(&open)
+        .bind(reason)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.into_iter()
+            .map(|(u, json)| Ok((u, counts(json.0)?)))
+            .collect::<Result<_>>()?
+    };
+    let mut moves = Vec::new();
+    let after = tasks
+        .iter()
+        .map(
+            |(u, current)| match counted.get(u).and_then(|c| settle(*current, c)) {
+                Some(next) => {
+                    moves.push((*u, *current, next));
+                    next
+                }
+                None => *current,
+            },
+        )
+        .collect();
+    transition_tasks(conn, &moves, reason, None).await?;
+    Ok(after)
+}
+
+fn counts(by_state: HashMap<String, i64>) -> Result<StepCounts> {
+    let mut counts = StepCounts::default();
+    for (state, n) in by_state {
+        counts.add(state.parse::<StepState>().map_err(Error::Orchestrator)?, n);
+    }
+    Ok(counts)
 }
 
 /// Enqueues ready steps, then moves the task to where its steps say it is.
@@ -100,15 +147,6 @@ pub async fn advance(
     current: TaskState,
     reason: &str,
 ) -> Result<TaskState> {
-    if !matches!(current, TaskState::Pending | TaskState::InProgress) {
-        return Ok(current);
-    }
-    let counts = enqueue_and_count(conn, task_uuid, reason).await?;
-    match settle(current, &counts) {
-        Some(next) => {
-            transition_task(conn, task_uuid, current, next, reason, None).await?;
-            Ok(next)
-        }
-        None => Ok(current),
-    }
+    let after = advance_all(conn, &[(task_uuid, current)], reason).await?;
+    Ok(after.first().copied().unwrap_or(current))
 }

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::messaging::queue::{delete, validate_namespace};
 use crate::messaging::TaskRequest;
 use crate::state::TaskState;
-use crate::templates::Template;
+use crate::templates::{lineage, Template};
 
 /// What create_task hands back.
 #[derive(Debug, Serialize)]
@@ -198,6 +198,13 @@ async fn insert_steps(
     let mut base = Vec::with_capacity(n);
     let mut cap = Vec::with_capacity(n);
     let mut timeouts = Vec::with_capacity(n);
+    let mut parents = Vec::with_capacity(n);
+    let mut ancestors = Vec::with_capacity(n);
+    for (lineage, _) in lineage(template).into_iter().zip(&template.steps) {
+        // Postgres arrays of arrays must be rectangular: each list travels as one JSON text.
+        parents.push(serde_json::to_string(&lineage.parents)?);
+        ancestors.push(serde_json::to_string(&lineage.ancestors)?);
+    }
     for (i, s) in template.steps.iter().enumerate() {
         names.push(s.name.clone());
         positions.push(i as i32);
@@ -221,11 +228,13 @@ async fn insert_steps(
     sqlx::query(
         "INSERT INTO tasker.workflow_steps
             (step_uuid, task_uuid, name, position, handler, config, max_attempts, retryable,
-             backoff_base_seconds, max_backoff_seconds, timeout_seconds)
-         SELECT u, $2, nm, pos, h, c::jsonb, ma, r, b, mb, t
+             backoff_base_seconds, max_backoff_seconds, timeout_seconds, depends_on, ancestors)
+         SELECT u, $2, nm, pos, h, c::jsonb, ma, r, b, mb, t,
+                ARRAY(SELECT jsonb_array_elements_text(p::jsonb)),
+                ARRAY(SELECT jsonb_array_elements_text(a::jsonb))
            FROM unnest($1::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[],
-                       $8::bool[], $9::float8[], $10::float8[], $11::int[])
-                AS x(u, nm, pos, h, c, ma, r, b, mb, t)",
+                       $8::bool[], $9::float8[], $10::float8[], $11::int[], $12::text[], $13::text[])
+                AS x(u, nm, pos, h, c, ma, r, b, mb, t, p, a)",
     )
     .bind(&ids)
     .bind(task_uuid)
@@ -238,6 +247,8 @@ async fn insert_steps(
     .bind(&base)
     .bind(&cap)
     .bind(&timeouts)
+    .bind(&parents)
+    .bind(&ancestors)
     .execute(&mut *conn)
     .await?;
 

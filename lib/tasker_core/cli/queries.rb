@@ -9,7 +9,9 @@ module TaskerCore
     # they are quoted into a statement.
     class Queries
       QUEUE_NAME = /\A[a-z][a-z0-9_]{0,46}\z/
-      ACTIVE_STEP = "s.state IN ('pending', 'enqueued', 'in_progress', 'waiting_for_retry')"
+      # Steps that can still move belong to unfinished tasks: found through tasks_active_idx.
+      ACTIVE_STEP = "t.state IN ('pending', 'in_progress') " \
+                    "AND s.state IN ('pending', 'enqueued', 'in_progress', 'waiting_for_retry')"
 
       def initialize(configuration)
         @configuration = configuration

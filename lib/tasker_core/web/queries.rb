@@ -16,6 +16,7 @@ module TaskerCore
       INTERNAL_QUEUES = %w[tasker_step_results tasker_task_requests].freeze
       ORCHESTRATOR_LISTEN = 'LISTEN "tasker_q_tasker_step_results"'
       TRANSITIONS_LIMIT = 500
+      ACTIVE_TASK = "t.state IN ('pending', 'in_progress')" # found through tasks_active_idx
 
       # Writes a timestamptz column as 2026-01-02T03:04:05.123456Z.
       def self.iso(column)
@@ -198,15 +199,14 @@ module TaskerCore
       end
 
       def waiting_for_retry(conn)
-        count = Integer(conn.exec(<<~SQL).getvalue(0, 0))
-          SELECT count(*) FROM tasker.workflow_steps WHERE state = 'waiting_for_retry'
-        SQL
+        sql = "SELECT count(*) FROM tasker.tasks t JOIN tasker.workflow_steps s USING (task_uuid) WHERE #{ACTIVE_TASK}"
+        count = Integer(conn.exec("#{sql} AND s.state = 'waiting_for_retry'").getvalue(0, 0))
         steps = conn.exec(<<~SQL).to_a
           SELECT s.task_uuid, t.namespace, t.name AS task_name, s.name AS step_name, s.attempts,
                  s.max_attempts, #{self.class.iso("s.backoff_until")} AS next_retry_at,
                  s.last_error->>'message' AS error_message, s.last_error->>'class' AS error_class
             FROM tasker.workflow_steps s JOIN tasker.tasks t ON t.task_uuid = s.task_uuid
-           WHERE s.state = 'waiting_for_retry'
+           WHERE #{ACTIVE_TASK} AND s.state = 'waiting_for_retry'
            ORDER BY s.backoff_until NULLS FIRST LIMIT 20
         SQL
         steps.each do |row|

@@ -10,6 +10,7 @@ module TaskerCore
       # Deeper than this and the orchestrator's JSON parser (recursion limit 128) would refuse
       # the whole result message.
       MAX_DEPTH = 100
+      NUL_PROBLEM = "contains a NUL character (\\u0000), which PostgreSQL's jsonb cannot store"
 
       # A value that cannot be a step result; `path` is like `$.items[2].price`.
       class NotJson < StandardError
@@ -46,6 +47,7 @@ module TaskerCore
       def utf8_string(value, path)
         utf8 = value.encoding == Encoding::UTF_8 ? value : value.encode(Encoding::UTF_8)
         raise NotJson.new(path, value.class, "invalid UTF-8") unless utf8.valid_encoding?
+        raise NotJson.new(path, value.class, NUL_PROBLEM) if utf8.include?("\0")
 
         String.new(utf8)
       rescue EncodingError

@@ -1,0 +1,246 @@
+//! Applying worker results: each step's transition, the retry's delayed message or the
+//! dependents' enqueue, the task's settlement and the result messages' deletion, a batch
+//! of results in one transaction.
+//!
+//! A batch is applied set-based first (`batched`: a fixed number of statements whatever its
+//! size). If that fails for a reason that is not the database's availability, the batch is
+//! rolled back and applied again one result at a time (`one_by_one`: a savepoint each), so a
+//! single result the database refuses is left for a later read instead of holding up the rest.
+
+mod batched;
+mod one_by_one;
+
+use std::collections::HashMap;
+
+use sqlx::{PgConnection, PgPool};
+use tracing::{instrument, warn};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::events;
+use crate::messaging::messages::StepResult;
+use crate::messaging::{QueueMessage, RESULTS_QUEUE};
+use crate::state::step::StepSnapshot;
+use crate::state::{StepState, TaskState};
+
+/// What happened to one result message (for logs and counters).
+#[derive(Debug, PartialEq)]
+pub enum Applied {
+    Completed,
+    Retrying { delay_seconds: f64 },
+    Failed,
+    Ignored,
+    Archived(String),
+}
+
+/// A result message read more often than this without being applied is poison.
+pub const MAX_READS: i32 = 5;
+
+/// The step a result belongs to, as the result processor needs it.
+#[derive(sqlx::FromRow, Debug, Clone)]
+struct StepRow {
+    step_uuid: Uuid,
+    task_uuid: Uuid,
+    namespace: String,
+    task_name: String,
+    step_name: String,
+    state: String,
+    attempts: i32,
+    max_attempts: i32,
+    retryable: bool,
+    backoff_base_seconds: f64,
+    max_backoff_seconds: f64,
+    task_state: String,
+}
+
+impl StepRow {
+    fn snapshot(&self) -> Result<StepSnapshot> {
+        Ok(StepSnapshot {
+            state: self
+                .state
+                .parse::<StepState>()
+                .map_err(Error::Orchestrator)?,
+            attempts: self.attempts,
+            max_attempts: self.max_attempts,
+            retryable: self.retryable,
+        })
+    }
+
+    fn task_state(&self) -> Result<TaskState> {
+        self.task_state
+            .parse::<TaskState>()
+            .map_err(Error::Orchestrator)
+    }
+}
+
+/// One message read from the results queue, parsed.
+struct Work {
+    msg: QueueMessage,
+    parsed: std::result::Result<StepResult, String>,
+}
+
+impl Work {
+    /// Why the message is archived without being applied, if it is.
+    fn unusable(&self) -> Option<Applied> {
+        if self.msg.read_ct > MAX_READS {
+            return Some(Applied::Archived(format!(
+                "result message {} read {} times without being applied (poison)",
+                self.msg.msg_id, self.msg.read_ct
+            )));
+        }
+        self.parsed.as_ref().err().map(|why| {
+            Applied::Archived(format!(
+                "malformed result message {}: {why}",
+                self.msg.msg_id
+            ))
+        })
+    }
+}
+
+/// What a batch did: per message, what happened; which messages to delete or archive; the
+/// events to publish once it commits.
+#[derive(Default)]
+struct Outcome {
+    done: Vec<Applied>,
+    deleted: Vec<i64>,
+    archived: Vec<i64>,
+    events: Vec<serde_json::Value>,
+}
+
+impl Outcome {
+    fn record(&mut self, msg_id: i64, applied: Applied) {
+        if let Applied::Archived(why) = &applied {
+            warn!("{why}; archived in pgmq.a_{RESULTS_QUEUE}");
+            self.archived.push(msg_id);
+        } else {
+            self.deleted.push(msg_id);
+        }
+        self.done.push(applied);
+    }
+}
+
+/// Reads up to `batch` result messages and applies them all in ONE transaction (one commit
+/// for the batch). Returns what happened to each message applied.
+#[instrument(skip_all)]
+pub async fn process_batch(
+    pool: &PgPool,
+    batch: i32,
+    vt: i32,
+    jitter: f64,
+) -> Result<Vec<Applied>> {
+    let mut tx = pool.begin().await?;
+    let work = read(&mut tx, vt, batch).await?;
+    if work.is_empty() {
+        tx.commit().await?;
+        return Ok(Vec::new());
+    }
+    // Losing this commit in a crash loses all of it together (the results' deletion too), so
+    // the results are applied again after recovery: it need not wait for its WAL flush...
+    set_synchronous_commit(&mut tx, false).await?;
+    match batched::apply_all(&mut tx, &work, jitter).await {
+        Ok(outcome) => finish(tx, outcome).await,
+        Err(e) if e.is_transient() => Err(e),
+        Err(e) => {
+            warn!(error = %e, results = work.len(),
+                  "batch of results refused; applying them one at a time");
+            tx.rollback().await?;
+            let mut tx = pool.begin().await?;
+            let work = read(&mut tx, vt, batch).await?;
+            set_synchronous_commit(&mut tx, false).await?;
+            let outcome = one_by_one::apply_each(&mut tx, work, jitter).await?;
+            finish(tx, outcome).await
+        }
+    }
+}
+
+/// Deletes the applied messages, archives the unusable ones, commits, publishes the events.
+async fn finish(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    outcome: Outcome,
+) -> Result<Vec<Applied>> {
+    if !outcome.deleted.is_empty() {
+        sqlx::query("DELETE FROM pgmq.q_tasker_step_results WHERE msg_id = ANY($1)")
+            .bind(&outcome.deleted)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if !outcome.archived.is_empty() {
+        sqlx::query("SELECT pgmq.archive($1, $2::bigint[])")
+            .bind(RESULTS_QUEUE)
+            .bind(&outcome.archived)
+            .execute(&mut *tx)
+            .await?;
+    }
+    // ...unless it finishes a task: a waiter told "complete" must never see it undone.
+    if outcome.events.iter().any(events::finishes_task) {
+        set_synchronous_commit(&mut tx, true).await?;
+    }
+    tx.commit().await?;
+    outcome.events.into_iter().for_each(events::emit);
+    Ok(outcome.done)
+}
+
+/// pgmq.read of the results queue, as static SQL (planned once per connection; pgmq's own
+/// function re-plans its dynamic SQL on every call): the same rows, the same locking. The
+/// messages come back parsed, in task order where the task is known from the message.
+async fn read(conn: &mut PgConnection, vt: i32, qty: i32) -> Result<Vec<Work>> {
+    let messages = sqlx::query_as::<_, QueueMessage>(
+        "WITH next AS (
+             SELECT msg_id FROM pgmq.q_tasker_step_results
+              WHERE vt <= clock_timestamp()
+              ORDER BY msg_id LIMIT $2
+              FOR UPDATE SKIP LOCKED)
+         UPDATE pgmq.q_tasker_step_results m
+            SET last_read_at = clock_timestamp(), read_ct = m.read_ct + 1,
+                vt = clock_timestamp() + make_interval(secs => $1)
+           FROM next WHERE m.msg_id = next.msg_id
+         RETURNING m.msg_id, m.read_ct, m.message::text AS body",
+    )
+    .bind(f64::from(vt))
+    .bind(i64::from(qty))
+    .fetch_all(conn)
+    .await?;
+    let mut work: Vec<Work> = messages
+        .into_iter()
+        .map(|msg| {
+            let parsed = StepResult::parse(&msg.body);
+            Work { msg, parsed }
+        })
+        .collect();
+    work.sort_by_key(|w| w.msg.msg_id);
+    Ok(work)
+}
+
+/// Locks the tasks of these steps, in task order (every writer of a task's steps takes its
+/// task's lock first, and batches take theirs in one order), then the steps; returns the
+/// steps found.
+async fn lock_steps(conn: &mut PgConnection, steps: &[Uuid]) -> Result<HashMap<Uuid, StepRow>> {
+    sqlx::query(
+        "SELECT 1 FROM tasker.tasks
+          WHERE task_uuid IN (SELECT task_uuid FROM tasker.workflow_steps WHERE step_uuid = ANY($1))
+          ORDER BY task_uuid FOR UPDATE",
+    )
+    .bind(steps)
+    .execute(&mut *conn)
+    .await?;
+    let rows: Vec<StepRow> = sqlx::query_as(
+        "SELECT s.step_uuid, s.task_uuid, t.namespace, t.name AS task_name, s.name AS step_name,
+                s.state, s.attempts, s.max_attempts, s.retryable, s.backoff_base_seconds,
+                s.max_backoff_seconds, t.state AS task_state
+           FROM tasker.workflow_steps s JOIN tasker.tasks t USING (task_uuid)
+          WHERE s.step_uuid = ANY($1)
+          ORDER BY s.task_uuid, s.step_uuid FOR UPDATE OF s",
+    )
+    .bind(steps)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.step_uuid, r)).collect())
+}
+
+async fn set_synchronous_commit(conn: &mut PgConnection, on: bool) -> Result<()> {
+    sqlx::query("SELECT set_config('synchronous_commit', $1, true)")
+        .bind(if on { "on" } else { "off" })
+        .execute(conn)
+        .await?;
+    Ok(())
+}
