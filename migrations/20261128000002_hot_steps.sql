@@ -45,7 +45,7 @@ UPDATE tasker.workflow_steps s
 CREATE FUNCTION tasker.message_timeout(p_message jsonb, p_default integer) RETURNS double precision
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN jsonb_typeof(p_message->'timeout_seconds') = 'number'
-                THEN LEAST(GREATEST((p_message->>'timeout_seconds')::double precision, 1), 604800)
+                THEN LEAST(GREATEST((p_message->>'timeout_seconds')::numeric, 1), 604800)::double precision
                 ELSE p_default END
 $$;
 

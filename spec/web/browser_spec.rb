@@ -89,10 +89,12 @@ RSpec.describe "dashboard in a browser", :browser, db: true, order: :defined, sk
     driver.navigate.to("#{@base}#{path}")
   end
 
-  # Retries through the moments a live page reloads under the test.
+  # Retries through the moments a live page reloads under the test (Chromium reports a node
+  # that left the document mid-call as an UnknownError, not always as a stale element).
   def wait_for(timeout: 20, message: "condition", &block)
     errors = Selenium::WebDriver::Error
-    ignored = [errors::NoSuchElementError, errors::NoSuchAlertError, errors::StaleElementReferenceError]
+    ignored = [errors::NoSuchElementError, errors::NoSuchAlertError, errors::StaleElementReferenceError,
+               errors::UnknownError]
     Selenium::WebDriver::Wait.new(timeout: timeout, interval: 0.1, ignore: ignored,
                                   message: "timed out waiting for #{message}").until(&block)
   end

@@ -227,9 +227,10 @@ RSpec.describe TaskerCore::Worker, db: true do
       sleep 1.5
     end
     sleep 0.3 # the worker's backends have exited and flushed their counts
-    # A worker waiting for notifications reads nothing; one that polls an empty queue in a
-    # loop scans it thousands of times in 1.5 s.
-    expect(queue_scans - before).to be < 20
+    # A worker waiting for notifications reads nothing (what is counted here are the scans
+    # of the finished task's statements, which backends report up to a second late, and any
+    # other example's); one that polls an empty queue in a loop scans it thousands of times.
+    expect(queue_scans - before).to be < 200
   end
 
   it "lets a running handler finish on stop and hands back what it had not started" do

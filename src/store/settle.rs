@@ -103,13 +103,12 @@ pub async fn advance_all(
     let counted: HashMap<Uuid, StepCounts> = if open.is_empty() {
         HashMap::new()
     } else {
-        let rows: Vec<(Uuid, sqlx::types::Json<HashMap<String, i64>>)> = sqlx::query_as(
-            "SELECT u, tasker.enqueue_and_count(u, $2) FROM unnest($1::uuid[]) AS u",
-        )
-        .bind(&open)
-        .bind(reason)
-        .fetch_all(&mut *conn)
-        .await?;
+        let rows: Vec<(Uuid, sqlx::types::Json<HashMap<String, i64>>)> =
+            sqlx::query_as("SELECT task_uuid, counts FROM tasker.enqueue_and_count_all($1, $2)")
+                .bind(&open)
+                .bind(reason)
+                .fetch_all(&mut *conn)
+                .await?;
         rows.into_iter()
             .map(|(u, json)| Ok((u, counts(json.0)?)))
             .collect::<Result<_>>()?

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "pg"
+require "set"
 
 module TaskerCore
   class Worker
@@ -25,6 +26,7 @@ module TaskerCore
         @lifecycle = lifecycle
         @role = role
         @pg = nil
+        @prepared = Set.new
         @backoff = INITIAL_BACKOFF
       end
 
@@ -52,10 +54,25 @@ module TaskerCore
         raise
       end
 
+      # Runs `sql` as a statement prepared once per connection under `name` (planned once,
+      # not on every call); a new connection prepares it again on first use.
+      def exec_prepared(name, sql, params)
+        conn = pg
+        unless @prepared.include?(name)
+          conn.prepare(name, sql)
+          @prepared << name
+        end
+        conn.exec_prepared(name, params)
+      rescue PG::Error => e
+        discard! if Connection.lost?(e) || !connected?
+        raise
+      end
+
       # Forget a broken connection; the next use reconnects.
       def discard!
         old = @pg
         @pg = nil
+        @prepared.clear
         old&.close unless old&.finished?
       rescue PG::Error
         nil

@@ -7,6 +7,8 @@ module TaskerCore
     # Every SQL statement the worker runs, in one place. Queue names and ids always travel
     # as bind parameters.
     class QueueClient
+      QUEUE_NAME = /\A[a-z][a-z0-9_]{0,46}\z/
+
       def initialize(connection)
         @connection = connection
       end
@@ -22,11 +24,10 @@ module TaskerCore
       end
 
       # Reads up to `qty` messages and claims each in the same statement (one commit): every
-      # Job carries its claim (see tasker.claim_next).
+      # Job carries its claim (see tasker.claim_message). The read makes each message
+      # invisible for its step's timeout (or `visibility` seconds for a message without one).
       def claim_next(queue, visibility, qty, max_reads)
-        rows = exec("SELECT msg_id, read_ct, message, claim::text AS claim " \
-                    "FROM tasker.claim_next($1::text, $2::integer, $3::integer, $4::integer)",
-                    [queue, visibility, qty, max_reads])
+        rows = @connection.exec_prepared("claim #{queue}", QueueClient.claim_sql(queue), [visibility, qty, max_reads])
         rows.map do |row|
           Job.new(queue: queue, msg_id: Integer(row["msg_id"]), read_ct: Integer(row["read_ct"]),
                   payload: row["message"], claim: JSON.parse(row["claim"]))
@@ -55,7 +56,7 @@ module TaskerCore
 
       # Sends the result to tasker_step_results and deletes the step message, in one transaction.
       def submit(queue, msg_id, result_json)
-        rows = exec("SELECT tasker.submit_result($1::text, $2::bigint, $3::jsonb)", [queue, msg_id, result_json])
+        rows = @connection.exec_prepared("submit #{queue}", QueueClient.submit_sql(queue), [msg_id, result_json])
         Integer(rows.getvalue(0, 0))
       end
 
@@ -90,6 +91,44 @@ module TaskerCore
 
       def self.channel(queue)
         "tasker_q_#{queue}"
+      end
+
+      # The read and claim of up to $2 messages of `queue` ($1: default visibility timeout,
+      # $3: reads allowed before a message is poison), as one statement with the queue's
+      # table named in it, so that it can be prepared once. pgmq.read's own locking.
+      def self.claim_sql(queue)
+        table = queue_table(queue)
+        <<~SQL
+          WITH next AS (
+            SELECT msg_id FROM #{table} WHERE vt <= clock_timestamp()
+             ORDER BY msg_id LIMIT $2 FOR UPDATE SKIP LOCKED),
+          m AS (
+            UPDATE #{table} m SET last_read_at = clock_timestamp(), read_ct = m.read_ct + 1,
+                   vt = clock_timestamp() + make_interval(secs => tasker.message_timeout(m.message, $1))
+              FROM next WHERE m.msg_id = next.msg_id
+            RETURNING m.msg_id, m.read_ct, m.message)
+          SELECT msg_id, read_ct, message::text AS message, tasker.claim_message(message, read_ct, $3)::text AS claim
+            FROM m ORDER BY msg_id
+        SQL
+      end
+
+      # The result ($2) sent to tasker_step_results and the step message ($1) deleted, in one
+      # statement (as tasker.submit_result does).
+      def self.submit_sql(queue)
+        <<~SQL
+          WITH sent AS (
+            INSERT INTO pgmq.q_tasker_step_results (vt, message) VALUES (clock_timestamp(), $2::jsonb)
+            RETURNING msg_id),
+          gone AS (DELETE FROM #{queue_table(queue)} WHERE msg_id = $1)
+          SELECT msg_id FROM sent
+        SQL
+      end
+
+      # pgmq's table for the queue, quoted; only a valid queue name gets this far.
+      def self.queue_table(queue)
+        raise TaskerCore::ArgumentError, "invalid queue name #{queue.inspect}" unless QUEUE_NAME.match?(queue)
+
+        "pgmq.#{PG::Connection.quote_ident("q_#{queue}")}"
       end
 
       private
