@@ -92,15 +92,42 @@ impl Consumer {
             tokio::select! {
                 _ = shutdown.changed() => return Ok(()),
                 note = listener.try_recv() => {
-                    // None: the listening connection was lost (and is being re-made);
-                    // whatever was sent meanwhile is picked up by the next read.
                     if note?.is_none() {
-                        stats.record_disconnect("notification connection lost");
-                        warn!(queue = self.queue, "notification connection lost; reconnecting");
+                        self.lost_notifications(stats);
+                    } else if !take_pending(&mut listener).await? {
+                        self.lost_notifications(stats);
                     }
                 }
                 _ = tokio::time::sleep(poll) => {}
             }
+        }
+    }
+
+    /// The listening connection was lost (and is being re-made); whatever was sent meanwhile
+    /// is picked up by the next read.
+    fn lost_notifications(&self, stats: &Stats) {
+        stats.record_disconnect("notification connection lost");
+        warn!(
+            queue = self.queue,
+            "notification connection lost; reconnecting"
+        );
+    }
+}
+
+/// Takes every notification that has already arrived, without waiting: one read then serves
+/// them all. (Under load most of them are for messages the previous batch already took; one
+/// read each would find the queue empty.) Returns false if the connection was lost.
+async fn take_pending(listener: &mut PgListener) -> Result<bool> {
+    loop {
+        // A zero timeout polls the receive once: a notification already on the socket is
+        // taken, and the wait for one that is not there yet is dropped.
+        match tokio::time::timeout(Duration::ZERO, listener.try_recv()).await {
+            Ok(note) => {
+                if note?.is_none() {
+                    return Ok(false);
+                }
+            }
+            Err(_) => return Ok(true),
         }
     }
 }

@@ -7,5 +7,6 @@ pub mod recovery;
 pub mod results;
 pub mod settle;
 pub mod status;
+mod step_columns;
 pub mod tasks;
 pub mod templates;

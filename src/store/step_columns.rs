@@ -1,0 +1,92 @@
+//! A template's steps as the columns of the rows one task gets (the arrays that one
+//! INSERT ... SELECT FROM unnest(...) writes), with every default from the configuration.
+
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::templates::{lineage, Template};
+
+pub struct StepColumns {
+    pub ids: Vec<Uuid>,
+    pub names: Vec<String>,
+    pub positions: Vec<i32>,
+    pub handlers: Vec<String>,
+    pub configs: Vec<String>,
+    pub max_attempts: Vec<i32>,
+    pub retryable: Vec<bool>,
+    pub base: Vec<f64>,
+    pub cap: Vec<f64>,
+    pub timeouts: Vec<i32>,
+    /// each step's parents and ancestors as JSON arrays of names (Postgres arrays of arrays
+    /// must be rectangular)
+    pub parents: Vec<String>,
+    pub ancestors: Vec<String>,
+    /// the edges, as (from[i], to[i])
+    pub from: Vec<Uuid>,
+    pub to: Vec<Uuid>,
+}
+
+impl StepColumns {
+    pub fn new(config: &Config, template: &Template) -> Result<StepColumns> {
+        let ids: Vec<Uuid> = template.steps.iter().map(|_| Uuid::now_v7()).collect();
+        let n = template.steps.len();
+        let mut c = StepColumns {
+            ids: ids.clone(),
+            names: Vec::with_capacity(n),
+            positions: Vec::with_capacity(n),
+            handlers: Vec::with_capacity(n),
+            configs: Vec::with_capacity(n),
+            max_attempts: Vec::with_capacity(n),
+            retryable: Vec::with_capacity(n),
+            base: Vec::with_capacity(n),
+            cap: Vec::with_capacity(n),
+            timeouts: Vec::with_capacity(n),
+            parents: Vec::with_capacity(n),
+            ancestors: Vec::with_capacity(n),
+            from: Vec::new(),
+            to: Vec::new(),
+        };
+        for lineage in lineage(template) {
+            c.parents.push(serde_json::to_string(&lineage.parents)?);
+            c.ancestors.push(serde_json::to_string(&lineage.ancestors)?);
+        }
+        for (i, s) in template.steps.iter().enumerate() {
+            c.names.push(s.name.clone());
+            c.positions.push(i as i32);
+            c.handlers.push(s.handler.clone());
+            c.configs.push(s.config.to_string());
+            c.max_attempts
+                .push(s.retry.max_attempts.unwrap_or(config.default_max_attempts));
+            c.retryable.push(s.retry.retryable.unwrap_or(true));
+            let b = s
+                .retry
+                .backoff_base_seconds
+                .unwrap_or(config.backoff_base_seconds);
+            c.base.push(b);
+            c.cap.push(
+                s.retry
+                    .max_backoff_seconds
+                    .unwrap_or(config.max_backoff_seconds)
+                    .max(b),
+            );
+            c.timeouts
+                .push(s.timeout_seconds.unwrap_or(config.visibility_timeout));
+        }
+        let index = |name: &str| template.steps.iter().position(|s| s.name == name);
+        for (i, s) in template.steps.iter().enumerate() {
+            for dep in &s.depends_on {
+                let parent = index(dep).ok_or_else(|| {
+                    Error::Template(format!(
+                        "template {}: step {:?} depends on unknown step {dep:?}",
+                        template.label(),
+                        s.name
+                    ))
+                })?;
+                c.from.push(ids[parent]);
+                c.to.push(ids[i]);
+            }
+        }
+        Ok(c)
+    }
+}
