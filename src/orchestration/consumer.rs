@@ -92,9 +92,8 @@ impl Consumer {
             tokio::select! {
                 _ = shutdown.changed() => return Ok(()),
                 note = listener.try_recv() => {
-                    if note?.is_none() {
-                        self.lost_notifications(stats);
-                    } else if !take_pending(&mut listener).await? {
+                    let connected = note?.is_some() && take_pending(&mut listener).await?;
+                    if !connected {
                         self.lost_notifications(stats);
                     }
                 }
