@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use sqlx::postgres::PgListener;
@@ -118,15 +119,24 @@ impl Consumer {
 /// read each would find the queue empty.) Returns false if the connection was lost.
 async fn take_pending(listener: &mut PgListener) -> Result<bool> {
     loop {
-        // A zero timeout polls the receive once: a notification already on the socket is
-        // taken, and the wait for one that is not there yet is dropped.
-        match tokio::time::timeout(Duration::ZERO, listener.try_recv()).await {
-            Ok(note) => {
+        match poll_once(listener.try_recv()) {
+            Some(note) => {
                 if note?.is_none() {
                     return Ok(false);
                 }
             }
-            Err(_) => return Ok(true),
+            None => return Ok(true),
         }
+    }
+}
+
+/// Polls a future once: its output if it is ready now, else None (and the future is dropped).
+/// A zero tokio timeout would not do: the timer rounds up to its next millisecond tick.
+fn poll_once<F: Future>(future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        Poll::Ready(output) => Some(output),
+        Poll::Pending => None,
     }
 }

@@ -128,15 +128,12 @@ pub async fn process_batch(
     vt: i32,
     jitter: f64,
 ) -> Result<Vec<Applied>> {
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with(BEGIN).await?;
     let work = read(&mut tx, vt, batch).await?;
     if work.is_empty() {
         tx.commit().await?;
         return Ok(Vec::new());
     }
-    // Losing this commit in a crash loses all of it together (the results' deletion too), so
-    // the results are applied again after recovery: it need not wait for its WAL flush...
-    set_synchronous_commit(&mut tx, false).await?;
     match batched::apply_all(&mut tx, &work, jitter).await {
         Ok(outcome) => finish(tx, outcome).await,
         Err(e) if e.is_transient() => Err(e),
@@ -144,26 +141,24 @@ pub async fn process_batch(
             warn!(error = %e, results = work.len(),
                   "batch of results refused; applying them one at a time");
             tx.rollback().await?;
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(BEGIN).await?;
             let work = read(&mut tx, vt, batch).await?;
-            set_synchronous_commit(&mut tx, false).await?;
             let outcome = one_by_one::apply_each(&mut tx, work, jitter).await?;
             finish(tx, outcome).await
         }
     }
 }
 
+/// A batch's transaction. Losing its commit in a crash loses all of it together (the
+/// results' deletion too), so the results are applied again after recovery: it need not wait
+/// for its WAL flush, unless it finishes a task (see `finish`).
+const BEGIN: &str = "BEGIN; SET LOCAL synchronous_commit = off";
+
 /// Deletes the applied messages, archives the unusable ones, commits, publishes the events.
 async fn finish(
     mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
     outcome: Outcome,
 ) -> Result<Vec<Applied>> {
-    if !outcome.deleted.is_empty() {
-        sqlx::query("DELETE FROM pgmq.q_tasker_step_results WHERE msg_id = ANY($1)")
-            .bind(&outcome.deleted)
-            .execute(&mut *tx)
-            .await?;
-    }
     if !outcome.archived.is_empty() {
         sqlx::query("SELECT pgmq.archive($1, $2::bigint[])")
             .bind(RESULTS_QUEUE)
@@ -171,10 +166,17 @@ async fn finish(
             .execute(&mut *tx)
             .await?;
     }
-    // ...unless it finishes a task: a waiter told "complete" must never see it undone.
-    if outcome.events.iter().any(events::finishes_task) {
-        set_synchronous_commit(&mut tx, true).await?;
-    }
+    // A batch that finishes a task waits for its WAL flush: a waiter told "complete" must
+    // never see it undone.
+    let durable = outcome.events.iter().any(events::finishes_task);
+    sqlx::query(
+        "WITH gone AS (DELETE FROM pgmq.q_tasker_step_results WHERE msg_id = ANY($1))
+         SELECT set_config('synchronous_commit', $2, true)",
+    )
+    .bind(&outcome.deleted)
+    .bind(if durable { "on" } else { "off" })
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     outcome.events.into_iter().for_each(events::emit);
     Ok(outcome.done)
@@ -213,34 +215,26 @@ async fn read(conn: &mut PgConnection, vt: i32, qty: i32) -> Result<Vec<Work>> {
 
 /// Locks the tasks of these steps, in task order (every writer of a task's steps takes its
 /// task's lock first, and batches take theirs in one order), then the steps; returns the
-/// steps found.
+/// steps found. One statement: the tasks' lock is an InitPlan, run to the end before the
+/// first step row is read. The main query locks each task row again (already ours: no wait)
+/// so that it returns the task's latest state, not the one of the statement's snapshot (a
+/// cancel that committed while the InitPlan waited for its lock).
 async fn lock_steps(conn: &mut PgConnection, steps: &[Uuid]) -> Result<HashMap<Uuid, StepRow>> {
-    sqlx::query(
-        "SELECT 1 FROM tasker.tasks
-          WHERE task_uuid IN (SELECT task_uuid FROM tasker.workflow_steps WHERE step_uuid = ANY($1))
-          ORDER BY task_uuid FOR UPDATE",
-    )
-    .bind(steps)
-    .execute(&mut *conn)
-    .await?;
     let rows: Vec<StepRow> = sqlx::query_as(
-        "SELECT s.step_uuid, s.task_uuid, t.namespace, t.name AS task_name, s.name AS step_name,
+        "WITH tasks AS MATERIALIZED (
+           SELECT task_uuid FROM tasker.tasks
+            WHERE task_uuid IN (SELECT task_uuid FROM tasker.workflow_steps
+                                 WHERE step_uuid = ANY($1))
+            ORDER BY task_uuid FOR UPDATE)
+         SELECT s.step_uuid, s.task_uuid, t.namespace, t.name AS task_name, s.name AS step_name,
                 s.state, s.attempts, s.max_attempts, s.retryable, s.backoff_base_seconds,
                 s.max_backoff_seconds, t.state AS task_state
            FROM tasker.workflow_steps s JOIN tasker.tasks t USING (task_uuid)
-          WHERE s.step_uuid = ANY($1)
-          ORDER BY s.task_uuid, s.step_uuid FOR UPDATE OF s",
+          WHERE s.step_uuid = ANY($1) AND (SELECT count(*) FROM tasks) >= 0
+          ORDER BY s.task_uuid, s.step_uuid FOR UPDATE OF s, t",
     )
     .bind(steps)
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows.into_iter().map(|r| (r.step_uuid, r)).collect())
-}
-
-async fn set_synchronous_commit(conn: &mut PgConnection, on: bool) -> Result<()> {
-    sqlx::query("SELECT set_config('synchronous_commit', $1, true)")
-        .bind(if on { "on" } else { "off" })
-        .execute(conn)
-        .await?;
-    Ok(())
 }
