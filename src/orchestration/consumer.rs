@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::Poll;
 use std::time::Duration;
 
 use sqlx::postgres::PgListener;
@@ -119,7 +119,7 @@ impl Consumer {
 /// read each would find the queue empty.) Returns false if the connection was lost.
 async fn take_pending(listener: &mut PgListener) -> Result<bool> {
     loop {
-        match poll_once(listener.try_recv()) {
+        match poll_once(listener.try_recv()).await {
             Some(note) => {
                 if note?.is_none() {
                     return Ok(false);
@@ -132,11 +132,11 @@ async fn take_pending(listener: &mut PgListener) -> Result<bool> {
 
 /// Polls a future once: its output if it is ready now, else None (and the future is dropped).
 /// A zero tokio timeout would not do: the timer rounds up to its next millisecond tick.
-fn poll_once<F: Future>(future: F) -> Option<F::Output> {
+async fn poll_once<F: Future>(future: F) -> Option<F::Output> {
     let mut future = std::pin::pin!(future);
-    let mut cx = Context::from_waker(Waker::noop());
-    match future.as_mut().poll(&mut cx) {
-        Poll::Ready(output) => Some(output),
-        Poll::Pending => None,
-    }
+    std::future::poll_fn(|cx| match future.as_mut().poll(cx) {
+        Poll::Ready(output) => Poll::Ready(Some(output)),
+        Poll::Pending => Poll::Ready(None),
+    })
+    .await
 }
