@@ -113,14 +113,17 @@ module TaskerCore
       end
 
       # The result ($2) sent to tasker_step_results and the step message ($1) deleted, in one
-      # statement (as tasker.submit_result does).
+      # statement (as tasker.submit_result does). Its commit does not wait for the WAL flush:
+      # a crash that loses it loses the message's deletion with it, so the step runs again
+      # (at-least-once, as when a worker dies before submitting); WAL is replayed in order,
+      # and every later durable commit (a finished task, a new task) makes it durable too.
       def self.submit_sql(queue)
         <<~SQL
           WITH sent AS (
             INSERT INTO pgmq.q_tasker_step_results (vt, message) VALUES (clock_timestamp(), $2::jsonb)
             RETURNING msg_id),
           gone AS (DELETE FROM #{queue_table(queue)} WHERE msg_id = $1)
-          SELECT msg_id FROM sent
+          SELECT msg_id, set_config('synchronous_commit', 'off', true) FROM sent
         SQL
       end
 
