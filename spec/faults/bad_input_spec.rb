@@ -10,9 +10,10 @@ RSpec.describe "bad input", :fault do
     { "namespace" => "faults", "name" => name, "version" => "1", "steps" => [{ "name" => "only", "handler" => handler }] }
   end
 
-  def record(name, how, error: nil, tasks: 1, completed: 1)
+  # A task that ends in error because the case is meant to fail it is neither completed nor lost.
+  def record(name, how, error: nil, tasks: 1, completed: 1, failed_as_meant: 0)
     FaultReport.record(name: name, how: error ? "#{how}: #{error}" : how, tasks: tasks, completed: completed,
-                       duplicates: 0, lost: tasks - completed)
+                       duplicates: 0, lost: tasks - completed - failed_as_meant)
   end
 
   def good_task_completes
@@ -70,8 +71,8 @@ RSpec.describe "bad input", :fault do
     expect(error["class"]).to eq("TaskerCore::UnknownHandlerError")
     expect(error["message"]).to include("Nobody::Home")
     expect(good_task_completes).to be(true)
-    record("Unknown handler class", "template naming Nobody::Home; the step fails, not retried",
-           error: error["message"], completed: 0)
+    record("Unknown handler class", "template naming Nobody::Home; the step fails, not retried, the task " \
+                                    "ends in error as it should", error: error["message"], completed: 0, failed_as_meant: 1)
   end
 
   it "fails the step of a handler whose result is not JSON" do
@@ -82,8 +83,9 @@ RSpec.describe "bad input", :fault do
     expect(error["class"]).to eq("TaskerCore::SerializationError")
     expect(error["message"]).to include("Object")
     expect(good_task_completes).to be(true)
-    record("Handler result that is not JSON", "handler returns {\"when\" => Object.new}",
-           error: error["message"], completed: 0)
+    record("Handler result that is not JSON", "handler returns {\"when\" => Object.new}; the task ends in " \
+                                              "error as it should", error: error["message"], completed: 0,
+                                                                    failed_as_meant: 1)
   end
 
   it "rejects invalid templates at registration, naming template, step and problem" do

@@ -34,7 +34,9 @@ module FaultReport
         "Duplicates" counts double effects outside what the guarantee allows (a step completed
         twice, a step enqueued twice for one attempt, or a handler re-run whose first run was not
         killed); re-runs of steps whose worker was killed are allowed and listed in "How".
-        "Lost" counts tasks that did not finish or steps whose result is wrong or missing.
+        "Lost" counts tasks that did not finish or steps whose result is wrong or missing; a task
+        that a case is meant to fail (an unknown handler, a poison message) is neither completed
+        nor lost.
 
         #{header}#{body}
       MD
