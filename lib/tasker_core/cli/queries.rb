@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "pg"
+require "tasker_core/queue_name"
 
 module TaskerCore
   class CLI
@@ -8,7 +9,6 @@ module TaskerCore
     # Queue names come from pgmq.meta and are checked against the queue name pattern before
     # they are quoted into a statement.
     class Queries
-      QUEUE_NAME = /\A[a-z][a-z0-9_]{0,46}\z/
       # Steps that can still move belong to unfinished tasks: found through tasks_active_idx.
       ACTIVE_STEP = "t.state IN ('pending', 'in_progress') " \
                     "AND s.state IN ('pending', 'enqueued', 'in_progress', 'waiting_for_retry')"
@@ -40,7 +40,7 @@ module TaskerCore
       def queues
         exec("SELECT queue_name FROM pgmq.meta ORDER BY queue_name").column_values(0).map do |queue|
           raise TaskerCore::DatabaseError, "unexpected queue name #{queue.inspect} in pgmq.meta" unless
-            QUEUE_NAME.match?(queue)
+            TaskerCore::QUEUE_NAME.match?(queue)
 
           queue_row(queue)
         end

@@ -1,15 +1,15 @@
 # frozen_string_literal: true
 
 require "json"
+require "tasker_core/queue_name"
 
 module TaskerCore
   class Web
     # Every SQL statement the dashboard runs, on its own read-only connections. Values are
     # always bind parameters; the only identifiers built from data are pgmq queue tables, and
-    # their names are checked against QUEUE_NAME first. Timestamps come back as ISO 8601 UTC
-    # strings with microseconds, so a keyset cursor round-trips exactly.
+    # their names are checked against TaskerCore::QUEUE_NAME first. Timestamps come back as
+    # ISO 8601 UTC strings with microseconds, so a keyset cursor round-trips exactly.
     class Queries
-      QUEUE_NAME = /\A[a-z][a-z0-9_]{0,46}\z/
       TASK_STATES = %w[pending in_progress complete error cancelled resolved_manually].freeze
       STEP_STATES = %w[pending enqueued in_progress complete waiting_for_retry error cancelled
                        resolved_manually].freeze
@@ -169,7 +169,7 @@ module TaskerCore
       # Depth, messages visible now, delayed or in flight, and the oldest message's age, per queue.
       def queues(conn)
         names = conn.exec("SELECT queue_name FROM pgmq.meta ORDER BY queue_name").column_values(0)
-        names = names.grep(QUEUE_NAME)
+        names = names.grep(TaskerCore::QUEUE_NAME)
         return [] if names.empty?
 
         parts = names.map do |name|

@@ -1,14 +1,13 @@
 # frozen_string_literal: true
 
 require "json"
+require "tasker_core/queue_name"
 
 module TaskerCore
   class Worker
     # Every SQL statement the worker runs, in one place. Queue names and ids always travel
     # as bind parameters.
     class QueueClient
-      QUEUE_NAME = /\A[a-z][a-z0-9_]{0,46}\z/
-
       def initialize(connection)
         @connection = connection
       end
@@ -129,7 +128,9 @@ module TaskerCore
 
       # pgmq's table for the queue, quoted; only a valid queue name gets this far.
       def self.queue_table(queue)
-        raise TaskerCore::ArgumentError, "invalid queue name #{queue.inspect}" unless QUEUE_NAME.match?(queue)
+        unless TaskerCore::QUEUE_NAME.match?(queue)
+          raise TaskerCore::ArgumentError, "invalid queue name #{queue.inspect}"
+        end
 
         "pgmq.#{PG::Connection.quote_ident("q_#{queue}")}"
       end

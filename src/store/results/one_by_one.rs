@@ -9,7 +9,7 @@ use sqlx::{Acquire, PgConnection};
 use tracing::{debug, error};
 use uuid::Uuid;
 
-use super::{Applied, Outcome, StepRow, Work};
+use super::{lock_steps, Applied, Outcome, StepRow, Work};
 use crate::error::Result;
 use crate::events;
 use crate::messaging::messages::{StepError, StepResult};
@@ -17,7 +17,7 @@ use crate::messaging::queue::namespace_queue;
 use crate::orchestration::backoff::BackoffPolicy;
 use crate::state::step::apply_result;
 use crate::state::{ResultOutcome, StepState, TaskState};
-use crate::store::settle::{advance, lock_task};
+use crate::store::settle::advance;
 
 pub(super) async fn apply_each(
     tx: &mut PgConnection,
@@ -39,7 +39,7 @@ pub(super) async fn apply_each(
     // Concurrent batches lock tasks in the same order.
     work.sort_by_key(|(_, task)| *task);
     let mut outcome = Outcome::default();
-    for (item, task_uuid) in work {
+    for (item, _) in work {
         if let Some(unusable) = item.unusable() {
             outcome.record(item.msg.msg_id, unusable);
             continue;
@@ -47,7 +47,7 @@ pub(super) async fn apply_each(
         let Ok(result) = &item.parsed else { continue };
         let mut savepoint = tx.begin().await?;
         let mut after_commit = Vec::new();
-        match apply(&mut savepoint, result, task_uuid, jitter, &mut after_commit).await {
+        match apply(&mut savepoint, result, jitter, &mut after_commit).await {
             Ok(applied) => {
                 savepoint.commit().await?;
                 outcome.events.extend(after_commit);
@@ -84,30 +84,21 @@ async fn owners(conn: &mut PgConnection, work: &[Work]) -> Result<HashMap<Uuid, 
 async fn apply(
     conn: &mut PgConnection,
     result: &StepResult,
-    task_uuid: Option<Uuid>,
     jitter: f64,
     after_commit: &mut Vec<serde_json::Value>,
 ) -> Result<Applied> {
-    let Some(task_uuid) = task_uuid else {
+    // The task row first, then the step: the lock order everywhere.
+    let Some(row) = lock_steps(conn, &[result.step_uuid])
+        .await?
+        .remove(&result.step_uuid)
+    else {
         return Ok(Applied::Archived(format!(
             "result for unknown step {}",
             result.step_uuid
         )));
     };
-    // Lock order everywhere: task row first, then its steps.
-    let Some(task_state) = lock_task(conn, task_uuid).await? else {
-        return Ok(Applied::Ignored);
-    };
-    let row: StepRow = sqlx::query_as(
-        "SELECT s.step_uuid, s.task_uuid, t.namespace, t.name AS task_name, s.name AS step_name,
-                s.state, s.attempts, s.max_attempts, s.retryable, s.backoff_base_seconds,
-                s.max_backoff_seconds, t.state AS task_state
-           FROM tasker.workflow_steps s JOIN tasker.tasks t USING (task_uuid)
-          WHERE s.step_uuid = $1 FOR UPDATE OF s",
-    )
-    .bind(result.step_uuid)
-    .fetch_one(&mut *conn)
-    .await?;
+    let task_state = row.task_state()?;
+    let task_uuid = row.task_uuid;
     let snapshot = row.snapshot()?;
     if !matches!(task_state, TaskState::Pending | TaskState::InProgress) {
         debug!(%task_uuid, %task_state, "result for a finished task ignored");
