@@ -19,7 +19,7 @@ Gem::Specification.new do |spec|
 
   # Dir globs rather than `git ls-files`, so that the spec also works from an unpacked gem.
   patterns = %w[
-    lib/**/* exe/* ext/**/*.rb src/**/* migrations/**/* templates/**/* examples/**/*
+    lib/**/* exe/* ext/**/*.rb src/**/* migrations/**/* sql/**/* templates/**/* examples/**/*
     Cargo.toml Cargo.lock build.rs .cargo/config.toml README.md LICENSE
   ]
   built = %r{\A(lib/tasker_core/tasker_core\.(so|bundle|dll)|ext/.*/(Makefile|mkmf\.log|.*\.so))\z}

@@ -8,7 +8,7 @@
 #   make clean    remove the copied .so (never the cargo target dir: a cold build takes minutes)
 #
 # The crate lives two levels up from this file: in a checkout that is the repository root, in an
-# installed gem it is the gem directory (the gemspec ships Cargo.toml, Cargo.lock, src/, migrations/).
+# installed gem it is the gem directory (the gemspec ships Cargo.toml, Cargo.lock, src/, migrations/, sql/).
 # The Makefile is written to the current directory, as mkmf would do.
 
 require "rbconfig"

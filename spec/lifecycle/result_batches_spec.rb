@@ -17,7 +17,7 @@ RSpec.describe "result batches", db: true do
   # Reads and claims every visible step message of the queue, as a worker does.
   def claim_all
     with_pg do |conn|
-      conn.exec_params("SELECT msg_id, claim::text FROM tasker.claim_next($1, 30, 100, 25)", [queue]).map do |row|
+      conn.exec_params(TaskerCore::Worker::QueueClient.claim_sql(queue), [30, 100, 25]).map do |row|
         JSON.parse(row["claim"]).tap { |claim| expect(claim["status"]).to eq("claimed") }
       end
     end

@@ -166,7 +166,7 @@ RSpec.describe TaskerCore::Worker, db: true do
       task = create("echo", "value" => 1)
       expect(TaskerCore.wait_for_task(task.uuid, timeout: 15).state).to eq("complete")
       with_pg do |conn|
-        conn.exec_params("SELECT pgmq.send($1::text, tasker.step_message($2::uuid))", [queue, step_uuid(task)])
+        conn.exec_params("SELECT tasker.send_step_messages(ARRAY[$1::uuid], 0)", [step_uuid(task)])
       end
       wait_until(message: "the stale message deleted") { worker.stats[:stale] == 1 }
       expect(worker.stats).to include(succeeded: 1, failed: 0, archived: 0)
@@ -182,8 +182,7 @@ RSpec.describe TaskerCore::Worker, db: true do
     with_pg do |conn|
       # A worker claims the step and dies: its message reappears with the attempt already spent.
       conn.exec_params("SELECT 1 FROM pgmq.read($1::text, 30, 1)", [queue])
-      conn.exec_params("SELECT tasker.claim_step($1::text, $2::bigint, $3::uuid, 1)",
-                       [queue, msg["msg_id"], step_uuid(task)])
+      conn.exec_params("SELECT tasker.claim_step($1::uuid, 1)", [step_uuid(task)])
       conn.exec_params("SELECT 1 FROM pgmq.set_vt($1::text, $2::bigint, 0)", [queue, msg["msg_id"]])
     end
     with_worker(**worker_options) do

@@ -21,12 +21,19 @@ fn is_identifier(s: &str, max: usize) -> bool {
         && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
 }
 
+/// The queue-name rule as a regular expression, for the database (sql/valid_queue_name.sql)
+/// and Ruby: the same rule as `is_identifier(queue, MAX_QUEUE_LEN)`.
+pub fn queue_name_pattern() -> String {
+    format!("^[a-z][a-z0-9_]{{0,{}}}$", MAX_QUEUE_LEN - 1)
+}
+
 pub fn validate_queue_name(queue: &str) -> Result<()> {
     if is_identifier(queue, MAX_QUEUE_LEN) {
         Ok(())
     } else {
         Err(Error::InvalidArgument(format!(
-            "invalid queue name {queue:?}: expected [a-z][a-z0-9_]{{0,46}}"
+            "invalid queue name {queue:?}: expected {}",
+            queue_name_pattern()
         )))
     }
 }

@@ -108,7 +108,7 @@ impl Orchestrator {
         let mut own = config.clone();
         own.pool_size = config.pool_size.max(12);
         let client = Arc::new(Client {
-            pool: pool::build(&own, true)?,
+            pool: pool::build(&own)?,
             config: own,
             finished: Default::default(),
         });

@@ -43,20 +43,9 @@ pub async fn run(client: Arc<Client>, stats: Arc<Stats>, mut shutdown: watch::Re
 
 /// Advances every unfinished task that has a pending step with all parents satisfied.
 pub async fn sweep(client: &Client) -> Result<usize> {
-    let candidates: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT DISTINCT s.task_uuid
-           FROM tasker.workflow_steps s
-           JOIN tasker.tasks t ON t.task_uuid = s.task_uuid
-          WHERE s.state = 'pending' AND t.state IN ('pending', 'in_progress')
-            AND NOT EXISTS (
-                SELECT 1 FROM tasker.workflow_step_edges e
-                  JOIN tasker.workflow_steps p ON p.step_uuid = e.from_step
-                 WHERE e.to_step = s.step_uuid
-                   AND p.state NOT IN ('complete', 'resolved_manually'))
-          LIMIT 100",
-    )
-    .fetch_all(&client.pool)
-    .await?;
+    let candidates: Vec<Uuid> = sqlx::query_scalar("SELECT tasker.stranded_tasks(100)")
+        .fetch_all(&client.pool)
+        .await?;
     let mut advanced = 0;
     for task_uuid in candidates {
         let mut tx = client.pool.begin().await?;

@@ -6,6 +6,7 @@ use tracing::{info, instrument};
 use uuid::Uuid;
 
 use super::settle::{advance, lock_task, transition_task};
+use super::steps::{move_steps, StepMove};
 use crate::error::{Error, Result};
 use crate::events;
 use crate::state::{StepState, TaskState};
@@ -53,38 +54,36 @@ async fn announce(pool: &PgPool, task_uuid: Uuid, state: TaskState) -> Result<St
     Ok(state.to_string())
 }
 
-/// Moves every step of the task in one of `from` to `to`, with a transition row each.
-async fn move_steps(
+/// Moves every step of the task in one of `from` to `to` through the step writer (locked
+/// first, in step order), recording who asked. Returns how many moved.
+async fn move_task_steps(
     conn: &mut PgConnection,
     task_uuid: Uuid,
     from: &[StepState],
     to: StepState,
-    extra_set: &str,
     reason: &str,
     actor: &Actor,
-) -> Result<u64> {
+) -> Result<usize> {
     let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
-    let sql = format!(
-        "WITH moved AS (
-            UPDATE tasker.workflow_steps s SET state = $3, updated_at = clock_timestamp() {extra_set}
-              FROM (SELECT step_uuid, state AS old_state, attempts AS old_attempts
-                      FROM tasker.workflow_steps
-                     WHERE task_uuid = $1 AND state = ANY($2) FOR UPDATE) old
-             WHERE s.step_uuid = old.step_uuid
-         RETURNING s.step_uuid, old.old_state, old.old_attempts)
-         INSERT INTO tasker.step_transitions
-                (step_uuid, task_uuid, from_state, to_state, attempt, reason, metadata)
-         SELECT step_uuid, $1, old_state, $3, old_attempts, $4, $5 FROM moved"
-    );
-    let done = sqlx::query(&sql)
-        .bind(task_uuid)
-        .bind(&from)
-        .bind(to.as_str())
-        .bind(reason)
-        .bind(actor.metadata())
-        .execute(&mut *conn)
-        .await?;
-    Ok(done.rows_affected())
+    let rows: Vec<(Uuid, String, i32)> = sqlx::query_as(
+        "SELECT step_uuid, state, attempts FROM tasker.workflow_steps
+          WHERE task_uuid = $1 AND state = ANY($2) ORDER BY step_uuid FOR UPDATE",
+    )
+    .bind(task_uuid)
+    .bind(&from)
+    .fetch_all(&mut *conn)
+    .await?;
+    let metadata = actor.metadata().to_string();
+    let moves = rows
+        .into_iter()
+        .map(|(step_uuid, state, attempts)| {
+            let from: StepState = state.parse().map_err(Error::Orchestrator)?;
+            let mut m = StepMove::new(step_uuid, from, attempts, to, reason);
+            m.metadata = Some(metadata.clone());
+            Ok(m)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(move_steps(conn, &moves).await?.len())
 }
 
 /// A task in error goes back to in_progress (recorded with who asked), then whatever became
@@ -145,12 +144,11 @@ pub async fn cancel_task(pool: &PgPool, task_uuid: Uuid, actor: &Actor) -> Resul
         StepState::InProgress,
         StepState::WaitingForRetry,
     ];
-    let steps = move_steps(
+    let steps = move_task_steps(
         &mut tx,
         task_uuid,
         &live,
         StepState::Cancelled,
-        ", completed_at = clock_timestamp()",
         &reason,
         actor,
     )
@@ -182,12 +180,11 @@ pub async fn retry_task(pool: &PgPool, task_uuid: Uuid, actor: &Actor) -> Result
         )));
     }
     let reason = actor.reason_or("retried by operator");
-    let steps = move_steps(
+    let steps = move_task_steps(
         &mut tx,
         task_uuid,
         &[StepState::Error, StepState::Cancelled],
         StepState::Pending,
-        ", attempts = 0, backoff_until = NULL, completed_at = NULL, started_at = NULL, enqueued_at = NULL",
         &reason,
         actor,
     )
@@ -238,29 +235,16 @@ pub async fn resolve_step(
         )));
     }
     let reason = actor.reason_or("resolved by operator");
-    sqlx::query(
-        "UPDATE tasker.workflow_steps
-            SET state = 'resolved_manually', results = $2::jsonb, backoff_until = NULL,
-                completed_at = clock_timestamp(), updated_at = clock_timestamp()
-          WHERE step_uuid = $1",
-    )
-    .bind(step_uuid)
-    .bind(results)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO tasker.step_transitions
-            (step_uuid, task_uuid, from_state, to_state, attempt, reason, metadata)
-         VALUES ($1, $2, $3, 'resolved_manually', $4, $5, $6)",
-    )
-    .bind(step_uuid)
-    .bind(task_uuid)
-    .bind(from.as_str())
-    .bind(attempts)
-    .bind(&reason)
-    .bind(actor.metadata())
-    .execute(&mut *tx)
-    .await?;
+    let mut m = StepMove::new(
+        step_uuid,
+        from,
+        attempts,
+        StepState::ResolvedManually,
+        &reason,
+    );
+    m.results = Some(results.to_string());
+    m.metadata = Some(actor.metadata().to_string());
+    move_steps(&mut tx, &[m]).await?;
     remove_messages(&mut tx, task_uuid, Some(step_uuid)).await?;
     let now = reopen_and_advance(&mut tx, task_uuid, state, &reason, actor).await?;
     tx.commit().await?;

@@ -8,5 +8,6 @@ pub mod results;
 pub mod settle;
 pub mod status;
 mod step_columns;
+pub mod steps;
 pub mod tasks;
 pub mod templates;

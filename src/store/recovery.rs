@@ -5,8 +5,8 @@ use tracing::{instrument, warn};
 use uuid::Uuid;
 
 use super::settle::{advance, lock_task};
+use super::steps::{move_steps, send_messages, StepMove};
 use crate::error::{Error, Result};
-use crate::messaging::queue::namespace_queue;
 use crate::state::{StepState, TaskState};
 
 /// Finds lost steps and recovers each in its own transaction. Returns how many.
@@ -31,15 +31,14 @@ async fn recover(pool: &PgPool, step_uuid: Uuid, task_uuid: Uuid, seen: &str) ->
     let Some(task_state) = lock_task(&mut tx, task_uuid).await? else {
         return Ok(false);
     };
-    let row: Option<(String, i32, i32, String, String)> = sqlx::query_as(
-        "SELECT s.state, s.attempts, s.max_attempts, s.name, t.namespace
-           FROM tasker.workflow_steps s JOIN tasker.tasks t USING (task_uuid)
-          WHERE s.step_uuid = $1 FOR UPDATE OF s",
+    let row: Option<(String, i32, i32, String)> = sqlx::query_as(
+        "SELECT state, attempts, max_attempts, name FROM tasker.workflow_steps
+          WHERE step_uuid = $1 FOR UPDATE",
     )
     .bind(step_uuid)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((state, attempts, max_attempts, name, namespace)) = row else {
+    let Some((state, attempts, max_attempts, name)) = row else {
         return Ok(false);
     };
     // Someone moved it since we looked: not lost after all.
@@ -48,80 +47,34 @@ async fn recover(pool: &PgPool, step_uuid: Uuid, task_uuid: Uuid, seen: &str) ->
     }
     let from: StepState = state.parse().map_err(Error::Orchestrator)?;
     if attempts < max_attempts {
-        sqlx::query(
-            "UPDATE tasker.workflow_steps SET state = 'enqueued', enqueued_at = clock_timestamp(),
-                    updated_at = clock_timestamp() WHERE step_uuid = $1",
-        )
-        .bind(step_uuid)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("SELECT pgmq.send($1, tasker.step_message($2))")
-            .bind(namespace_queue(&namespace)?)
-            .bind(step_uuid)
-            .execute(&mut *tx)
-            .await?;
-        record(
-            &mut tx,
+        let m = StepMove::new(
             step_uuid,
-            task_uuid,
             from,
-            "enqueued",
             attempts,
+            StepState::Enqueued,
             "message lost; re-enqueued",
-        )
-        .await?;
+        );
+        if !move_steps(&mut tx, &[m]).await?.is_empty() {
+            send_messages(&mut tx, &[step_uuid], 0.0).await?;
+        }
     } else {
         let error = serde_json::json!({
             "class": "TaskerCore::StepLost",
             "message": format!("step {name} was lost after {attempts} of {max_attempts} attempts: \
                                 its message disappeared and no result arrived"),
             "retryable": false, "attempt": attempts, "backtrace": []});
-        sqlx::query(
-            "UPDATE tasker.workflow_steps SET state = 'error', last_error = $2,
-                    completed_at = clock_timestamp(), updated_at = clock_timestamp()
-              WHERE step_uuid = $1",
-        )
-        .bind(step_uuid)
-        .bind(&error)
-        .execute(&mut *tx)
-        .await?;
-        record(
-            &mut tx,
+        let mut m = StepMove::new(
             step_uuid,
-            task_uuid,
             from,
-            "error",
             attempts,
+            StepState::Error,
             "message lost; attempts exhausted",
-        )
-        .await?;
+        );
+        m.error = Some(error.to_string());
+        move_steps(&mut tx, &[m]).await?;
     }
     advance(&mut tx, task_uuid, task_state, "recovery sweep").await?;
     tx.commit().await?;
     warn!(%step_uuid, step = name, "recovered a lost step");
     Ok(true)
-}
-
-async fn record(
-    conn: &mut sqlx::PgConnection,
-    step_uuid: Uuid,
-    task_uuid: Uuid,
-    from: StepState,
-    to: &str,
-    attempt: i32,
-    reason: &str,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO tasker.step_transitions (step_uuid, task_uuid, from_state, to_state, attempt, reason)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(step_uuid)
-    .bind(task_uuid)
-    .bind(from.as_str())
-    .bind(to)
-    .bind(attempt)
-    .bind(reason)
-    .execute(conn)
-    .await?;
-    Ok(())
 }

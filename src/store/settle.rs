@@ -104,7 +104,7 @@ pub async fn advance_all(
         HashMap::new()
     } else {
         let rows: Vec<(Uuid, sqlx::types::Json<HashMap<String, i64>>)> =
-            sqlx::query_as("SELECT task_uuid, counts FROM tasker.enqueue_and_count_all($1, $2)")
+            sqlx::query_as("SELECT task_uuid, counts FROM tasker.enqueue_ready($1, $2)")
                 .bind(&open)
                 .bind(reason)
                 .fetch_all(&mut *conn)

@@ -6,7 +6,6 @@ use sqlx::{PgConnection, PgPool};
 use tracing::{info, instrument};
 use uuid::Uuid;
 
-use super::pool::begin_hot_path;
 use super::settle::advance;
 use super::step_columns::StepColumns;
 use crate::config::Config;
@@ -42,7 +41,7 @@ pub async fn create_task(
     consume: Option<Consume<'_>>,
 ) -> Result<CreatedTask> {
     check_request(req)?;
-    let mut tx = pool.begin_with(begin_hot_path()).await?;
+    let mut tx = pool.begin().await?;
     let (named_task_id, version, template) = find_template(&mut tx, req).await?;
     let task_uuid = Uuid::now_v7();
     let inserted = insert_task(

@@ -69,7 +69,7 @@ module TaskerCore
             SELECT t.task_uuid, t.namespace, t.name, r.name, r.state, r.attempts, r.max_attempts, NULL,
                    EXTRACT(EPOCH FROM now() - t.updated_at)::float,
                    'ready but not enqueued (no orchestrator running?)'
-              FROM tasker.tasks t CROSS JOIN LATERAL tasker.step_readiness(t.task_uuid) r
+              FROM tasker.tasks t CROSS JOIN LATERAL tasker.steps_readiness(ARRAY[t.task_uuid]) r
              WHERE t.state IN ('pending', 'in_progress') AND r.ready AND r.state = 'pending'
                AND t.updated_at < now() - make_interval(secs => $1::double precision)
           ) stuck ORDER BY age_seconds DESC NULLS LAST LIMIT $2

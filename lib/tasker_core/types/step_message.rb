@@ -3,7 +3,7 @@
 module TaskerCore
   module Types
     # The message the orchestrator puts on `<namespace>_queue` for one attempt of one step
-    # (built by tasker.step_message in SQL). Extra keys are ignored so the message can grow.
+    # (built by tasker.build_step_message, sql/build_step_message.sql). Extra keys are ignored so the message can grow.
     class StepMessage < Struct
       attributes task_uuid: Uuid,
                  step_uuid: Uuid,

@@ -84,8 +84,14 @@ module TaskerCore
 
       private
 
+      # Every commit of a worker connection (claims, results, poison reports, archives) skips
+      # the WAL flush, set here and nowhere else: a crash that loses one loses the message change
+      # it made with it, so the step runs again (docs/architecture.md#durability).
+      COMMIT_MODE = "-c synchronous_commit=off"
+
       def open
-        conn = PG.connect(@settings.database_url, application_name: "tasker-core worker #{@role}"[0, 63])
+        conn = PG.connect(@settings.database_url, application_name: "tasker-core worker #{@role}"[0, 63],
+                                                  options: COMMIT_MODE)
         logger = @settings.logger
         conn.set_notice_processor { |notice| logger.debug("tasker-core worker #{@role}: #{notice.strip}") }
         @backoff = INITIAL_BACKOFF

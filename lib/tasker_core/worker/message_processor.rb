@@ -24,8 +24,7 @@ module TaskerCore
         return unless message
         return report_poison(job, message) if job.read_ct > @max_reads || job.claim&.fetch("status") == "poison"
 
-        claim = job.claim || @client.claim(job.queue, job.msg_id, message.step_uuid, message.attempt)
-        dispatch(job, message, claim)
+        dispatch(job, message, job.claim)
       end
 
       private

@@ -12,16 +12,6 @@ module TaskerCore
         @connection = connection
       end
 
-      # Up to `qty` visible messages, made invisible for `visibility` seconds.
-      def read(queue, visibility, qty)
-        rows = exec("SELECT msg_id, read_ct, message::text AS message " \
-                    "FROM pgmq.read($1::text, $2::integer, $3::integer)", [queue, visibility, qty])
-        rows.map do |row|
-          Job.new(queue: queue, msg_id: Integer(row["msg_id"]), read_ct: Integer(row["read_ct"]),
-                  payload: row["message"])
-        end
-      end
-
       # Reads up to `qty` messages and claims each in the same statement (one commit): every
       # Job carries its claim (see tasker.claim_message). The read makes each message
       # invisible for its step's timeout (or `visibility` seconds for a message without one).
@@ -45,12 +35,6 @@ module TaskerCore
       # Makes a read message visible again at once (it was read but will not be worked on).
       def release(queue, msg_id)
         exec("SELECT 1 FROM pgmq.set_vt($1::text, $2::bigint, 0)", [queue, msg_id])
-      end
-
-      def claim(queue, msg_id, step_uuid, attempt)
-        rows = exec("SELECT tasker.claim_step($1::text, $2::bigint, $3::uuid, $4::integer)::text AS claim",
-                    [queue, msg_id, step_uuid, attempt])
-        JSON.parse(rows.getvalue(0, 0))
       end
 
       # Sends the result to tasker_step_results and deletes the step message, in one transaction.
@@ -93,46 +77,25 @@ module TaskerCore
       end
 
       # The read and claim of up to $2 messages of `queue` ($1: default visibility timeout,
-      # $3: reads allowed before a message is poison), as one statement with the queue's
-      # table named in it, so that it can be prepared once. pgmq.read's own locking.
+      # $3: reads allowed before a message is poison): the queue's own claim function
+      # (sql/install_queue_functions.sql), prepared once per connection.
       def self.claim_sql(queue)
-        table = queue_table(queue)
-        <<~SQL
-          WITH next AS (
-            SELECT msg_id FROM #{table} WHERE vt <= clock_timestamp()
-             ORDER BY msg_id LIMIT $2 FOR UPDATE SKIP LOCKED),
-          m AS (
-            UPDATE #{table} m SET last_read_at = clock_timestamp(), read_ct = m.read_ct + 1,
-                   vt = clock_timestamp() + make_interval(secs => tasker.message_timeout(m.message, $1))
-              FROM next WHERE m.msg_id = next.msg_id
-            RETURNING m.msg_id, m.read_ct, m.message)
-          SELECT msg_id, read_ct, message::text AS message, tasker.claim_message(message, read_ct, $3)::text AS claim
-            FROM m ORDER BY msg_id
-        SQL
+        "SELECT msg_id, read_ct, message, claim FROM #{queue_function("queue_claim_", queue)}($1, $2, $3)"
       end
 
       # The result ($2) sent to tasker_step_results and the step message ($1) deleted, in one
-      # statement (as tasker.submit_result does). Its commit does not wait for the WAL flush:
-      # a crash that loses it loses the message's deletion with it, so the step runs again
-      # (at-least-once, as when a worker dies before submitting); WAL is replayed in order,
-      # and every later durable commit (a finished task, a new task) makes it durable too.
+      # statement: the queue's own submit function, prepared once per connection.
       def self.submit_sql(queue)
-        <<~SQL
-          WITH sent AS (
-            INSERT INTO pgmq.q_tasker_step_results (vt, message) VALUES (clock_timestamp(), $2::jsonb)
-            RETURNING msg_id),
-          gone AS (DELETE FROM #{queue_table(queue)} WHERE msg_id = $1)
-          SELECT msg_id, set_config('synchronous_commit', 'off', true) FROM sent
-        SQL
+        "SELECT #{queue_function("queue_submit_", queue)}($1, $2::jsonb)"
       end
 
-      # pgmq's table for the queue, quoted; only a valid queue name gets this far.
-      def self.queue_table(queue)
+      # tasker.<prefix><queue>, quoted; only a valid queue name gets this far.
+      def self.queue_function(prefix, queue)
         unless TaskerCore::QUEUE_NAME.match?(queue)
           raise TaskerCore::ArgumentError, "invalid queue name #{queue.inspect}"
         end
 
-        "pgmq.#{PG::Connection.quote_ident("q_#{queue}")}"
+        "tasker.#{PG::Connection.quote_ident("#{prefix}#{queue}")}"
       end
 
       private

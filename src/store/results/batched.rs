@@ -1,23 +1,34 @@
-//! The common path: a whole batch of results in a fixed number of statements. The tasks and
-//! steps are locked together, every result is decided in memory by the step state machine
-//! (one after another, so a duplicate in the same batch sees the first), the completions are
-//! written with one statement, and every task touched is advanced with two more. Retries and
-//! failures, which are rare, take a few statements each.
+//! A batch of results in a fixed number of statements. The tasks and steps are locked
+//! together, every result is decided in memory by the step state machine (one after
+//! another, so a duplicate in the same batch sees the first), all the steps' moves go
+//! through the one step writer in one call, and every task touched is advanced with two
+//! more statements. Retries send their delayed messages, poison reports remove the step's
+//! queued messages; both are rare.
 
 use std::collections::{BTreeMap, HashMap};
 
+use serde::Serialize;
+use serde_json::value::RawValue;
 use sqlx::PgConnection;
 use tracing::debug;
 use uuid::Uuid;
 
-use super::one_by_one::{fail, retry_after_backoff};
-use super::{lock_steps, Applied, Outcome, Work};
+use super::{lock_steps, Applied, Outcome, StepRow, Work};
 use crate::error::Result;
 use crate::events;
-use crate::messaging::messages::StepResult;
+use crate::messaging::messages::{StepError, StepResult};
+use crate::orchestration::backoff::BackoffPolicy;
 use crate::state::step::{apply_result, StepSnapshot};
-use crate::state::{ResultOutcome, TaskState};
+use crate::state::{ResultOutcome, StepState, TaskState};
 use crate::store::settle::advance_all;
+use crate::store::steps::{move_steps, send_messages, StepMove};
+
+/// What a decided result still has to do once its move is written.
+enum Then<'a> {
+    Nothing,
+    Retry { delay: f64, row: &'a StepRow },
+    RemoveMessages { task_uuid: Uuid },
+}
 
 pub(super) async fn apply_all(
     conn: &mut PgConnection,
@@ -40,7 +51,8 @@ pub(super) async fn apply_all(
         snapshots.insert(*uuid, row.snapshot()?);
     }
     let mut outcome = Outcome::default();
-    let mut completions = Vec::new();
+    let mut moves: Vec<StepMove> = Vec::new();
+    let mut then: Vec<(Then<'_>, &StepResult)> = Vec::new();
     // task -> (its state when locked, namespace, name): ordered, so tasks advance in lock order
     let mut touched: BTreeMap<Uuid, (TaskState, &str, &str)> = BTreeMap::new();
     for item in work {
@@ -66,28 +78,86 @@ pub(super) async fn apply_all(
         let decided = apply_result(*snapshot, result);
         let before = *snapshot;
         *snapshot = snapshot.after(&decided);
-        let applied = match decided {
+        let (applied, step_move, next) = match decided {
             ResultOutcome::Ignore(why) => {
                 debug!(step_uuid = %result.step_uuid, why, "result ignored");
                 outcome.record(item.msg.msg_id, Applied::Ignored);
                 continue;
             }
             ResultOutcome::Complete => {
-                completions.push(result);
-                Applied::Completed
+                let mut m = result_move(result, before, StepState::Complete, "step succeeded")?;
+                m.results = Some(
+                    result
+                        .result
+                        .as_ref()
+                        .map_or("null", |v| v.get())
+                        .to_string(),
+                );
+                (Applied::Completed, m, Then::Nothing)
             }
             ResultOutcome::Retry { .. } => {
-                retry_after_backoff(conn, result, row, jitter, &mut outcome.events).await?
+                let delay = backoff(row, result, jitter);
+                let reason = format!("retryable failure; next attempt in {delay:.3}s");
+                let mut m = result_move(result, before, StepState::WaitingForRetry, &reason)?;
+                m.delay_seconds = Some(delay);
+                (
+                    Applied::Retrying {
+                        delay_seconds: delay,
+                    },
+                    m,
+                    Then::Retry { delay, row },
+                )
             }
             ResultOutcome::Fail { exhausted } => {
-                fail(conn, result, before.state, exhausted).await?;
-                Applied::Failed
+                let reason = match (result.poison, exhausted) {
+                    (true, _) => "poison message",
+                    (false, true) => "retryable failure on the last attempt",
+                    (false, false) => "permanent failure",
+                };
+                let m = result_move(result, before, StepState::Error, reason)?;
+                let next = if result.poison {
+                    Then::RemoveMessages {
+                        task_uuid: row.task_uuid,
+                    }
+                } else {
+                    Then::Nothing
+                };
+                (Applied::Failed, m, next)
             }
         };
+        moves.push(step_move);
+        then.push((next, result));
         touched.insert(row.task_uuid, (task_state, &row.namespace, &row.task_name));
         outcome.record(item.msg.msg_id, applied);
     }
-    complete_all(conn, &completions).await?;
+    let moved: Vec<Uuid> = move_steps(conn, &moves)
+        .await?
+        .into_iter()
+        .map(|m| m.step_uuid)
+        .collect();
+    for (next, result) in then {
+        if !moved.contains(&result.step_uuid) {
+            continue;
+        }
+        match next {
+            Then::Nothing => {}
+            Then::Retry { delay, row } => {
+                send_messages(conn, &[result.step_uuid], delay).await?;
+                outcome.events.push(serde_json::json!({
+                    "kind": "step.retried", "task_uuid": row.task_uuid,
+                    "step_uuid": result.step_uuid, "step_name": row.step_name,
+                    "namespace": row.namespace, "attempt": result.attempt,
+                    "delay_seconds": delay}));
+            }
+            Then::RemoveMessages { task_uuid } => {
+                sqlx::query("SELECT tasker.remove_step_messages($1, $2)")
+                    .bind(task_uuid)
+                    .bind(result.step_uuid)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+    }
     let tasks: Vec<(Uuid, TaskState)> = touched.iter().map(|(u, (s, _, _))| (*u, *s)).collect();
     let after = advance_all(conn, &tasks, "step result").await?;
     for ((task_uuid, (before, namespace, name)), now) in touched.iter().zip(after) {
@@ -103,46 +173,70 @@ pub(super) async fn apply_all(
     Ok(outcome)
 }
 
-/// Every successful result of the batch: the step's move to complete (guarded by its state
-/// and attempt) and its transition, in one statement.
-async fn complete_all(conn: &mut PgConnection, results: &[&StepResult]) -> Result<()> {
-    if results.is_empty() {
-        return Ok(());
+/// The retry's delay: the handler's retry_after wins (capped), else exponential with jitter.
+fn backoff(row: &StepRow, result: &StepResult, jitter: f64) -> f64 {
+    let policy = BackoffPolicy {
+        base_seconds: row.backoff_base_seconds,
+        max_seconds: row.max_backoff_seconds,
+        jitter,
+    };
+    let retry_after = result.error.as_ref().and_then(|e| e.retry_after);
+    policy.delay_seconds(row.attempts, retry_after, rand::random::<f64>())
+}
+
+/// A result's move of its step, from the state and attempts it was decided on, with the
+/// error (for a failure) and the audit metadata: what the worker said, how long it took.
+fn result_move(
+    result: &StepResult,
+    before: StepSnapshot,
+    to: StepState,
+    reason: &str,
+) -> Result<StepMove> {
+    let error = match to {
+        StepState::WaitingForRetry | StepState::Error => Some(error_json(result)?),
+        _ => None,
+    };
+    #[derive(Serialize)]
+    struct Audit<'a> {
+        worker: &'a RawValue,
+        duration_ms: Option<f64>,
+        error: Option<&'a RawValue>,
     }
-    let steps: Vec<Uuid> = results.iter().map(|r| r.step_uuid).collect();
-    let attempts: Vec<i32> = results.iter().map(|r| r.attempt).collect();
-    let values: Vec<&str> = results
-        .iter()
-        .map(|r| r.result.as_ref().map(|v| v.get()).unwrap_or("null"))
-        .collect();
-    let metadata: Vec<&str> = results
-        .iter()
-        .map(|r| r.metadata.as_ref().map(|m| m.get()).unwrap_or("{}"))
-        .collect();
-    let durations: Vec<Option<f64>> = results.iter().map(|r| r.duration_ms).collect();
-    sqlx::query(
-        "WITH x AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::float8[])
-                             AS x(u, attempt, results, metadata, duration_ms)),
-              done AS (
-                UPDATE tasker.workflow_steps s
-                   SET state = 'complete', results = x.results::jsonb,
-                       completed_at = clock_timestamp(), updated_at = clock_timestamp()
-                  FROM x
-                 WHERE s.step_uuid = x.u AND s.state = 'in_progress' AND s.attempts = x.attempt
-                RETURNING s.step_uuid, s.task_uuid, x.attempt, x.metadata, x.duration_ms)
-         INSERT INTO tasker.step_transitions
-                (step_uuid, task_uuid, from_state, to_state, attempt, reason, metadata)
-         SELECT step_uuid, task_uuid, 'in_progress', 'complete', attempt, 'step succeeded',
-                jsonb_build_object('worker', metadata::jsonb, 'duration_ms', duration_ms,
-                                   'error', NULL::jsonb)
-           FROM done",
-    )
-    .bind(&steps)
-    .bind(&attempts)
-    .bind(&values)
-    .bind(&metadata)
-    .bind(&durations)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    let empty = RawValue::from_string("{}".to_string())?;
+    let error_raw = error
+        .as_ref()
+        .map(|e| RawValue::from_string(e.clone()))
+        .transpose()?;
+    let metadata = serde_json::to_string(&Audit {
+        worker: result.metadata.as_deref().unwrap_or(&empty),
+        duration_ms: result.duration_ms,
+        error: error_raw.as_deref(),
+    })?;
+    let mut m = StepMove::new(result.step_uuid, before.state, before.attempts, to, reason);
+    m.error = error;
+    m.metadata = Some(metadata);
+    Ok(m)
+}
+
+/// The step's last_error: the worker's error plus the attempt it belongs to.
+fn error_json(result: &StepResult) -> Result<String> {
+    #[derive(Serialize)]
+    struct LastError<'a> {
+        #[serde(flatten)]
+        error: &'a StepError,
+        attempt: i32,
+    }
+    let fallback = StepError {
+        class: None,
+        message: Some("failure without details".into()),
+        retryable: true,
+        retry_after: None,
+        error_code: None,
+        backtrace: Vec::new(),
+    };
+    let error = result.error.as_ref().unwrap_or(&fallback);
+    Ok(serde_json::to_string(&LastError {
+        error,
+        attempt: result.attempt,
+    })?)
 }

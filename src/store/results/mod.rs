@@ -2,18 +2,18 @@
 //! dependents' enqueue, the task's settlement and the result messages' deletion, a batch
 //! of results in one transaction.
 //!
-//! A batch is applied set-based first (`batched`: a fixed number of statements whatever its
-//! size). If that fails for a reason that is not the database's availability, the batch is
-//! rolled back and applied again one result at a time (`one_by_one`: a savepoint each), so a
-//! single result the database refuses is left for a later read instead of holding up the rest.
+//! A batch is applied set-based (`batched`: a fixed number of statements whatever its size).
+//! If that fails for a reason that is not the database's availability, the batch is rolled
+//! back and read again, and each result goes through the same path alone, in a savepoint of
+//! its own: a single result the database refuses is left for a later read (and archived as
+//! poison after MAX_READS reads) instead of holding up the rest.
 
 mod batched;
-mod one_by_one;
 
 use std::collections::HashMap;
 
-use sqlx::{PgConnection, PgPool};
-use tracing::{instrument, warn};
+use sqlx::{Acquire, PgConnection, PgPool};
+use tracing::{error, instrument, warn};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
@@ -108,6 +108,13 @@ struct Outcome {
 }
 
 impl Outcome {
+    fn absorb(&mut self, other: Outcome) {
+        self.done.extend(other.done);
+        self.deleted.extend(other.deleted);
+        self.archived.extend(other.archived);
+        self.events.extend(other.events);
+    }
+
     fn record(&mut self, msg_id: i64, applied: Applied) {
         if let Applied::Archived(why) = &applied {
             warn!("{why}; archived in pgmq.a_{RESULTS_QUEUE}");
@@ -143,15 +150,38 @@ pub async fn process_batch(
             tx.rollback().await?;
             let mut tx = pool.begin_with(BEGIN).await?;
             let work = read(&mut tx, vt, batch).await?;
-            let outcome = one_by_one::apply_each(&mut tx, work, jitter).await?;
+            let outcome = apply_each(&mut tx, &work, jitter).await?;
             finish(tx, outcome).await
         }
     }
 }
 
+/// The fallback: each result through the batch path alone, in its own savepoint. One the
+/// database refuses is rolled back alone and stays in the queue.
+async fn apply_each(tx: &mut PgConnection, work: &[Work], jitter: f64) -> Result<Outcome> {
+    let mut outcome = Outcome::default();
+    for item in work {
+        let mut savepoint = tx.begin().await?;
+        match batched::apply_all(&mut savepoint, std::slice::from_ref(item), jitter).await {
+            Ok(one) => {
+                savepoint.commit().await?;
+                outcome.absorb(one);
+            }
+            Err(e) if e.is_transient() => return Err(e),
+            Err(e) => {
+                savepoint.rollback().await?;
+                error!(msg_id = item.msg.msg_id, error = %e,
+                       "result not applied; it will be tried again after its visibility timeout");
+            }
+        }
+    }
+    Ok(outcome)
+}
+
 /// A batch's transaction. Losing its commit in a crash loses all of it together (the
 /// results' deletion too), so the results are applied again after recovery: it need not wait
-/// for its WAL flush, unless it finishes a task (see `finish`).
+/// for its WAL flush, unless it finishes a task (`finish` decides; docs/architecture.md lists
+/// every path's commit mode).
 const BEGIN: &str = "BEGIN; SET LOCAL synchronous_commit = off";
 
 /// Deletes the applied messages, archives the unusable ones, commits, publishes the events.
@@ -166,40 +196,29 @@ async fn finish(
             .execute(&mut *tx)
             .await?;
     }
+    sqlx::query("SELECT tasker.delete_results($1)")
+        .bind(&outcome.deleted)
+        .execute(&mut *tx)
+        .await?;
     // A batch that finishes a task waits for its WAL flush: a waiter told "complete" must
     // never see it undone.
-    let durable = outcome.events.iter().any(events::finishes_task);
-    sqlx::query(
-        "WITH gone AS (DELETE FROM pgmq.q_tasker_step_results WHERE msg_id = ANY($1))
-         SELECT set_config('synchronous_commit', $2, true)",
-    )
-    .bind(&outcome.deleted)
-    .bind(if durable { "on" } else { "off" })
-    .execute(&mut *tx)
-    .await?;
+    if outcome.events.iter().any(events::finishes_task) {
+        sqlx::query("SET LOCAL synchronous_commit = on")
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     outcome.events.into_iter().for_each(events::emit);
     Ok(outcome.done)
 }
 
-/// pgmq.read of the results queue, as static SQL (planned once per connection; pgmq's own
-/// function re-plans its dynamic SQL on every call): the same rows, the same locking. The
-/// messages come back parsed, in task order where the task is known from the message.
+/// Up to `qty` result messages (sql/read_results.sql), parsed, in message order.
 async fn read(conn: &mut PgConnection, vt: i32, qty: i32) -> Result<Vec<Work>> {
     let messages = sqlx::query_as::<_, QueueMessage>(
-        "WITH next AS (
-             SELECT msg_id FROM pgmq.q_tasker_step_results
-              WHERE vt <= clock_timestamp()
-              ORDER BY msg_id LIMIT $2
-              FOR UPDATE SKIP LOCKED)
-         UPDATE pgmq.q_tasker_step_results m
-            SET last_read_at = clock_timestamp(), read_ct = m.read_ct + 1,
-                vt = clock_timestamp() + make_interval(secs => $1)
-           FROM next WHERE m.msg_id = next.msg_id
-         RETURNING m.msg_id, m.read_ct, m.message::text AS body",
+        "SELECT msg_id, read_ct, body FROM tasker.read_results($1, $2)",
     )
     .bind(f64::from(vt))
-    .bind(i64::from(qty))
+    .bind(qty)
     .fetch_all(conn)
     .await?;
     let mut work: Vec<Work> = messages

@@ -52,21 +52,22 @@ module Bench
             notices << "=== #{title}"
             c.exec(sql)
           end
-          msg = run.call("worker: pgmq.read of the namespace queue",
-                         "SELECT msg_id FROM pgmq.read(#{lit.call(queue)}, 30, 1)").getvalue(0, 0)
-          run.call("worker: tasker.claim_step", "SELECT tasker.claim_step(#{lit.call(queue)}, #{Integer(msg)}, #{lit.call(step)}, 1)")
+          claim_sql = TaskerCore::Worker::QueueClient.claim_sql(queue).sub("($1, $2, $3)", "(30, 1, 25)")
+          msg = run.call("worker: claim (tasker.queue_claim_<queue>: read, claim_step, move_steps)",
+                         claim_sql).getvalue(0, 0)
           result = JSON.generate("step_uuid" => step, "attempt" => 1, "status" => "success", "result" => 4,
                                  "duration_ms" => 0.1, "metadata" => {})
-          run.call("worker: tasker.submit_result",
-                   "SELECT tasker.submit_result(#{lit.call(queue)}, #{Integer(msg)}, #{lit.call(result)})")
-          run.call("orchestrator: read of tasker_step_results", "SELECT msg_id FROM pgmq.read('tasker_step_results', 30, 10)")
+          submit_sql = TaskerCore::Worker::QueueClient.submit_sql(queue)
+                                                      .sub("($1, $2::jsonb)", "(#{Integer(msg)}, #{lit.call(result)})")
+          run.call("worker: submit (tasker.queue_submit_<queue>)", submit_sql)
+          run.call("orchestrator: tasker.read_results", "SELECT msg_id FROM tasker.read_results(30, 10)")
           run.call("orchestrator: task row lock (as in src/store/settle.rs)",
                    "SELECT state FROM tasker.tasks WHERE task_uuid = #{lit.call(task.uuid)} FOR UPDATE")
-          run.call("orchestrator: step complete (as in src/store/results.rs)",
-                   "UPDATE tasker.workflow_steps SET state = 'complete', results = '4', completed_at = clock_timestamp() " \
-                   "WHERE step_uuid = #{lit.call(step)} AND state = 'in_progress' AND attempts = 1")
-          run.call("orchestrator: tasker.enqueue_ready_steps (step_readiness, step_message, pgmq.send_batch)",
-                   "SELECT tasker.enqueue_ready_steps(#{lit.call(task.uuid)}, 'bench')")
+          run.call("orchestrator: step complete (tasker.move_steps, as src/store/results/batched.rs calls it)",
+                   "SELECT * FROM tasker.move_steps(ARRAY[#{lit.call(step)}]::uuid[], ARRAY['in_progress'], " \
+                   "ARRAY[1], ARRAY['complete'], ARRAY['bench'], ARRAY['4'::jsonb])")
+          run.call("orchestrator: tasker.enqueue_ready (steps_readiness, move_steps, send_step_messages)",
+                   "SELECT * FROM tasker.enqueue_ready(ARRAY[#{lit.call(task.uuid)}]::uuid[], 'bench')")
           run.call("status: tasker.task_status", "SELECT tasker.task_status(#{lit.call(task.uuid)})")
           c.exec("ROLLBACK")
         end

@@ -1,4 +1,8 @@
--- tasker-core schema: templates, tasks, steps, the DAG and the audit trail.
+-- tasker-core baseline: the tables and indexes, as sixteen earlier migrations left them.
+-- Tables and indexes only: every function lives in its own file under sql/, re-applied by
+-- migrate! after the migrations. A database migrated before this baseline existed is
+-- recognised by migrate! and gets this file recorded as applied (src/store/migrate.rs).
+--
 -- The current state lives on each row; the transitions tables are append-only history.
 
 CREATE SCHEMA IF NOT EXISTS tasker;
@@ -8,6 +12,7 @@ CREATE TABLE tasker.namespaces (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 
+-- The template registry.
 CREATE TABLE tasker.named_tasks (
     named_task_id bigserial PRIMARY KEY,
     namespace     text NOT NULL REFERENCES tasker.namespaces (name),
@@ -43,7 +48,13 @@ CREATE TABLE tasker.tasks (
 CREATE INDEX tasks_active_idx ON tasker.tasks (created_at)
     WHERE state IN ('pending', 'in_progress');
 CREATE INDEX tasks_named_created_idx ON tasker.tasks (namespace, name, created_at DESC);
+-- Paging of the task lists (dashboard, CLI): all tasks, and the failed ones.
+CREATE INDEX tasks_created_idx ON tasker.tasks (created_at, task_uuid);
+CREATE INDEX tasks_error_created_idx ON tasker.tasks (created_at, task_uuid) WHERE state = 'error';
 
+-- No index names `state`: every state change of a step is then a HOT update (with the room
+-- fillfactor leaves on each page), which is most of what a step costs the database
+-- (docs/performance.md). Active steps are found through the active tasks.
 CREATE TABLE tasker.workflow_steps (
     step_uuid            uuid PRIMARY KEY,
     task_uuid            uuid NOT NULL REFERENCES tasker.tasks (task_uuid) ON DELETE CASCADE,
@@ -68,25 +79,30 @@ CREATE TABLE tasker.workflow_steps (
     completed_at         timestamptz,
     created_at           timestamptz NOT NULL DEFAULT clock_timestamp(),
     updated_at           timestamptz NOT NULL DEFAULT clock_timestamp(),
+    -- The step's parents and all its ancestors by name, in template order, written when the
+    -- task is created (a task's DAG never changes): the claim reads the ancestors' results
+    -- with one lookup.
+    depends_on           text[] NOT NULL DEFAULT '{}',
+    ancestors            text[] NOT NULL DEFAULT '{}',
     UNIQUE (task_uuid, name)
-);
+) WITH (fillfactor = 80);
 
--- Steps that can still move: the only ones the sweep looks at.
-CREATE INDEX workflow_steps_active_idx ON tasker.workflow_steps (task_uuid)
-    WHERE state IN ('pending', 'enqueued', 'in_progress', 'waiting_for_retry');
-
+-- The DAG, per task. No foreign keys: the edges are written in the statement that writes
+-- their steps and never change, and each key would cost a row lock per edge and column.
 CREATE TABLE tasker.workflow_step_edges (
-    task_uuid  uuid NOT NULL REFERENCES tasker.tasks (task_uuid) ON DELETE CASCADE,
-    from_step  uuid NOT NULL REFERENCES tasker.workflow_steps (step_uuid) ON DELETE CASCADE,
-    to_step    uuid NOT NULL REFERENCES tasker.workflow_steps (step_uuid) ON DELETE CASCADE,
+    task_uuid  uuid NOT NULL,
+    from_step  uuid NOT NULL,
+    to_step    uuid NOT NULL,
     PRIMARY KEY (from_step, to_step),
     CHECK (from_step <> to_step)
 );
 CREATE INDEX workflow_step_edges_to_idx ON tasker.workflow_step_edges (to_step);
 
+-- Append-only audit. No foreign keys either (a row lock per insert): rows are only inserted
+-- for existing tasks and steps, by the writers that change them.
 CREATE TABLE tasker.task_transitions (
     id          bigserial PRIMARY KEY,
-    task_uuid   uuid NOT NULL REFERENCES tasker.tasks (task_uuid) ON DELETE CASCADE,
+    task_uuid   uuid NOT NULL,
     from_state  text,
     to_state    text NOT NULL,
     reason      text,
@@ -97,7 +113,7 @@ CREATE INDEX task_transitions_task_idx ON tasker.task_transitions (task_uuid, id
 
 CREATE TABLE tasker.step_transitions (
     id          bigserial PRIMARY KEY,
-    step_uuid   uuid NOT NULL REFERENCES tasker.workflow_steps (step_uuid) ON DELETE CASCADE,
+    step_uuid   uuid NOT NULL,
     task_uuid   uuid NOT NULL,
     from_state  text,
     to_state    text NOT NULL,
@@ -107,3 +123,4 @@ CREATE TABLE tasker.step_transitions (
     created_at  timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX step_transitions_step_idx ON tasker.step_transitions (step_uuid, id);
+CREATE INDEX step_transitions_task_idx ON tasker.step_transitions (task_uuid);

@@ -1,5 +1,8 @@
--- next_visible_in returned 0 (GREATEST ignores a NULL) when no message was waiting, so an idle
--- worker read its empty queues in a loop. NULL now means "nothing will become visible".
+-- Seconds until the earliest message of these queues becomes visible (a retry's delayed
+-- message, or one a dead worker held), or NULL when they hold none: an idle worker sleeps
+-- that long, or until a NOTIFY, and never polls an empty queue.
+-- Why the queue table and not pgmq: pgmq has no such query (pgmq.metrics scans more and
+-- counts; min(vt) uses the queue's vt index).
 CREATE OR REPLACE FUNCTION tasker.next_visible_in(p_queues text[]) RETURNS double precision
 LANGUAGE plpgsql STABLE AS $$
 DECLARE

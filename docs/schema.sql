@@ -1,0 +1,1079 @@
+-- The schema `tasker` as TaskerCore.migrate! leaves it on an empty database: the tables
+-- and indexes of migrations/ and the functions of sql/. Written by bin/schema; bin/test
+-- fails when it is stale. Do not edit: change migrations/ or sql/ and run bin/schema.
+
+--
+-- PostgreSQL database dump
+--
+
+
+
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SELECT pg_catalog.set_config('search_path', '', false);
+SET check_function_bodies = false;
+SET xmloption = content;
+SET client_min_messages = warning;
+SET row_security = off;
+
+--
+-- Name: tasker; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA tasker;
+
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: tasks; Type: TABLE; Schema: tasker; Owner: -
+--
+
+CREATE TABLE tasker.tasks (
+    task_uuid uuid NOT NULL,
+    named_task_id bigint NOT NULL,
+    namespace text NOT NULL,
+    name text NOT NULL,
+    version text NOT NULL,
+    state text DEFAULT 'pending'::text NOT NULL,
+    context jsonb DEFAULT '{}'::jsonb NOT NULL,
+    initiator text,
+    source_system text,
+    reason text,
+    tags text[] DEFAULT '{}'::text[] NOT NULL,
+    priority integer DEFAULT 0 NOT NULL,
+    idempotency_key text,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    updated_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    completed_at timestamp with time zone,
+    CONSTRAINT tasks_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'in_progress'::text, 'complete'::text, 'error'::text, 'cancelled'::text, 'resolved_manually'::text])))
+);
+
+
+--
+-- Name: workflow_steps; Type: TABLE; Schema: tasker; Owner: -
+--
+
+CREATE TABLE tasker.workflow_steps (
+    step_uuid uuid NOT NULL,
+    task_uuid uuid NOT NULL,
+    name text NOT NULL,
+    "position" integer NOT NULL,
+    handler text NOT NULL,
+    config jsonb DEFAULT '{}'::jsonb NOT NULL,
+    state text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    max_attempts integer DEFAULT 3 NOT NULL,
+    retryable boolean DEFAULT true NOT NULL,
+    backoff_base_seconds double precision DEFAULT 1 NOT NULL,
+    max_backoff_seconds double precision DEFAULT 300 NOT NULL,
+    backoff_until timestamp with time zone,
+    timeout_seconds integer DEFAULT 30 NOT NULL,
+    results jsonb,
+    last_error jsonb,
+    enqueued_at timestamp with time zone,
+    started_at timestamp with time zone,
+    completed_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    updated_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    depends_on text[] DEFAULT '{}'::text[] NOT NULL,
+    ancestors text[] DEFAULT '{}'::text[] NOT NULL,
+    CONSTRAINT workflow_steps_max_attempts_check CHECK ((max_attempts >= 1)),
+    CONSTRAINT workflow_steps_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'enqueued'::text, 'in_progress'::text, 'complete'::text, 'waiting_for_retry'::text, 'error'::text, 'cancelled'::text, 'resolved_manually'::text]))),
+    CONSTRAINT workflow_steps_timeout_seconds_check CHECK ((timeout_seconds >= 1))
+)
+WITH (fillfactor='80');
+
+
+--
+-- Name: build_step_message(tasker.workflow_steps, tasker.tasks); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.build_step_message(s tasker.workflow_steps, t tasker.tasks) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_build_object(
+        'task_uuid', t.task_uuid, 'step_uuid', s.step_uuid, 'namespace', t.namespace,
+        'task_name', t.name, 'task_version', t.version, 'step_name', s.name,
+        'handler', s.handler, 'attempt', s.attempts + 1, 'timeout_seconds', s.timeout_seconds,
+        'enqueued_at', clock_timestamp())
+$$;
+
+
+--
+-- Name: claim_message(jsonb, integer, integer); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.claim_message(p_message jsonb, p_read_ct integer, p_max_reads integer) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $_$
+BEGIN
+    IF NOT COALESCE(jsonb_typeof(p_message) = 'object'
+                    AND p_message->>'step_uuid' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                    AND jsonb_typeof(p_message->'attempt') = 'number'
+                    AND p_message->>'attempt' ~ '^[0-9]{1,9}$', false) THEN
+        RETURN '{"status": "invalid"}'::jsonb;
+    END IF;
+    IF p_read_ct > p_max_reads THEN
+        RETURN '{"status": "poison"}'::jsonb;
+    END IF;
+    RETURN tasker.claim_step((p_message->>'step_uuid')::uuid, (p_message->>'attempt')::integer);
+END;
+$_$;
+
+
+--
+-- Name: claim_step(uuid, integer); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.claim_step(p_step_uuid uuid, p_attempt integer) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    s tasker.workflow_steps%ROWTYPE;
+    t tasker.tasks%ROWTYPE;
+BEGIN
+    SELECT * INTO s FROM tasker.workflow_steps WHERE step_uuid = p_step_uuid FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('status', 'unknown');
+    END IF;
+    SELECT * INTO t FROM tasker.tasks WHERE task_uuid = s.task_uuid;
+    IF t.state NOT IN ('pending', 'in_progress') THEN
+        RETURN jsonb_build_object('status', 'stale', 'state', s.state, 'task_state', t.state);
+    END IF;
+    IF s.state = 'in_progress' AND s.attempts >= p_attempt AND s.attempts >= s.max_attempts THEN
+        RETURN jsonb_build_object('status', 'exhausted', 'attempt', s.attempts,
+                                  'max_attempts', s.max_attempts);
+    END IF;
+    IF NOT ((s.state IN ('enqueued', 'waiting_for_retry') AND s.attempts + 1 = p_attempt)
+            OR (s.state = 'in_progress' AND s.attempts >= p_attempt)) THEN
+        RETURN jsonb_build_object('status', 'stale', 'state', s.state, 'attempts', s.attempts);
+    END IF;
+
+    PERFORM tasker.move_steps(ARRAY[s.step_uuid], ARRAY[s.state], ARRAY[s.attempts],
+                              ARRAY['in_progress'],
+                              ARRAY[CASE WHEN s.state = 'in_progress' THEN 'redelivered' ELSE 'claimed' END]);
+
+    RETURN jsonb_build_object(
+        'status', 'claimed',
+        'attempt', s.attempts + 1,
+        'task', jsonb_build_object(
+            'uuid', t.task_uuid, 'namespace', t.namespace, 'name', t.name,
+            'version', t.version, 'context', t.context, 'initiator', t.initiator,
+            'source_system', t.source_system, 'reason', t.reason, 'tags', to_jsonb(t.tags)),
+        'step', jsonb_build_object(
+            'uuid', s.step_uuid, 'name', s.name, 'handler', s.handler, 'config', s.config,
+            'attempt', s.attempts + 1, 'max_attempts', s.max_attempts,
+            'timeout_seconds', s.timeout_seconds, 'depends_on', to_jsonb(s.depends_on)),
+        'ancestors', CASE WHEN cardinality(s.ancestors) = 0 THEN '{}'::jsonb ELSE
+            COALESCE((SELECT jsonb_object_agg(a.name, a.results) FROM tasker.workflow_steps a
+                       WHERE a.task_uuid = s.task_uuid AND a.name = ANY (s.ancestors)),
+                     '{}'::jsonb) END);
+END;
+$$;
+
+
+--
+-- Name: delete_results(bigint[]); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.delete_results(p_msg_ids bigint[]) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_count integer;
+BEGIN
+    DELETE FROM pgmq.q_tasker_step_results WHERE msg_id = ANY (p_msg_ids);
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END;
+$$;
+
+
+--
+-- Name: enqueue_ready(uuid[], text); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.enqueue_ready(p_task_uuids uuid[], p_reason text) RETURNS TABLE(task_uuid uuid, counts jsonb)
+    LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+DECLARE
+    v_steps uuid[];
+    v_states text[];
+    v_attempts integer[];
+    v_moved uuid[];
+BEGIN
+    SELECT array_agg(r.step_uuid), array_agg(r.state), array_agg(r.attempts)
+      INTO v_steps, v_states, v_attempts
+      FROM tasker.steps_readiness(p_task_uuids) r
+      JOIN tasker.tasks t ON t.task_uuid = r.task_uuid
+     WHERE r.ready AND r.state = 'pending' AND t.state IN ('pending', 'in_progress');
+    IF v_steps IS NOT NULL THEN
+        SELECT array_agg(m.step_uuid) INTO v_moved
+          FROM tasker.move_steps(v_steps, v_states, v_attempts,
+                                 array_fill('enqueued'::text, ARRAY[cardinality(v_steps)]),
+                                 array_fill(p_reason, ARRAY[cardinality(v_steps)])) m;
+        IF v_moved IS NOT NULL THEN
+            PERFORM tasker.send_step_messages(v_moved, 0);
+        END IF;
+    END IF;
+    RETURN QUERY
+        SELECT c.task_uuid, jsonb_object_agg(c.state, c.n)
+          FROM (SELECT s.task_uuid, s.state, count(*) AS n FROM tasker.workflow_steps s
+                 WHERE s.task_uuid = ANY (p_task_uuids) GROUP BY s.task_uuid, s.state) c
+         GROUP BY c.task_uuid;
+END;
+$$;
+
+
+--
+-- Name: ensure_queue(text); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.ensure_queue(p_queue text) RETURNS void
+    LANGUAGE plpgsql
+    AS $_$
+BEGIN
+    IF NOT tasker.valid_queue_name(p_queue) THEN
+        RAISE EXCEPTION 'invalid queue name %: expected ^[a-z][a-z0-9_]{0,46}$', quote_literal(p_queue);
+    END IF;
+    IF to_regprocedure(format('tasker.%I(bigint, jsonb)', 'queue_submit_' || p_queue)) IS NOT NULL
+       AND EXISTS (SELECT 1 FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+                     JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = 'pgmq' AND c.relname = 'q_' || p_queue
+                      AND g.tgname = 'tasker_notify_insert') THEN
+        RETURN;
+    END IF;
+    -- Registrations in several processes at once: one creates, the others find it done.
+    PERFORM pg_advisory_xact_lock(hashtext('tasker.ensure_queue'));
+    IF NOT EXISTS (SELECT 1 FROM pgmq.meta WHERE queue_name = p_queue) THEN
+        PERFORM pgmq.create(p_queue);
+    END IF;
+    EXECUTE format('DROP TRIGGER IF EXISTS tasker_notify_insert ON pgmq.%I', 'q_' || p_queue);
+    EXECUTE format('CREATE TRIGGER tasker_notify_insert AFTER INSERT ON pgmq.%I '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION tasker.notify_queue_insert()',
+                   'q_' || p_queue);
+    PERFORM tasker.install_queue_functions(p_queue);
+END;
+$_$;
+
+
+--
+-- Name: install_queue_functions(text); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.install_queue_functions(p_queue text) RETURNS void
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_table text := format('pgmq.%I', 'q_' || p_queue);
+BEGIN
+    IF NOT tasker.valid_queue_name(p_queue) THEN
+        RAISE EXCEPTION 'invalid queue name %', quote_literal(p_queue);
+    END IF;
+    EXECUTE format($f$
+        CREATE OR REPLACE FUNCTION tasker.%1$I(p_vt integer, p_qty integer, p_max_reads integer)
+        RETURNS TABLE (msg_id bigint, read_ct integer, message text, claim text)
+        LANGUAGE plpgsql AS $body$
+        BEGIN
+            RETURN QUERY
+            WITH next AS (
+                SELECT q.msg_id FROM %2$s q WHERE q.vt <= clock_timestamp()
+                 ORDER BY q.msg_id LIMIT p_qty FOR UPDATE SKIP LOCKED),
+            m AS (
+                UPDATE %2$s m SET last_read_at = clock_timestamp(), read_ct = m.read_ct + 1,
+                       vt = clock_timestamp() + make_interval(secs => tasker.message_timeout(m.message, p_vt))
+                  FROM next WHERE m.msg_id = next.msg_id
+                RETURNING m.msg_id, m.read_ct, m.message)
+            SELECT m.msg_id, m.read_ct, m.message::text,
+                   tasker.claim_message(m.message, m.read_ct, p_max_reads)::text
+              FROM m ORDER BY m.msg_id;
+        END;
+        $body$ $f$, 'queue_claim_' || p_queue, v_table);
+    EXECUTE format($f$
+        CREATE OR REPLACE FUNCTION tasker.%1$I(p_msg_id bigint, p_result jsonb) RETURNS bigint
+        LANGUAGE plpgsql AS $body$
+        DECLARE
+            v_id bigint;
+        BEGIN
+            INSERT INTO pgmq.q_tasker_step_results (vt, message) VALUES (clock_timestamp(), p_result)
+            RETURNING msg_id INTO v_id;
+            DELETE FROM %2$s WHERE msg_id = p_msg_id;
+            RETURN v_id;
+        END;
+        $body$ $f$, 'queue_submit_' || p_queue, v_table);
+END;
+$_$;
+
+
+--
+-- Name: lost_steps(double precision, integer); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.lost_steps(p_grace_seconds double precision, p_limit integer) RETURNS TABLE(step_uuid uuid, task_uuid uuid, state text)
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+    q record;
+BEGIN
+    FOR q IN
+        SELECT t.namespace || '_queue' AS queue, array_agg(s.step_uuid) AS steps
+          FROM tasker.tasks t
+          JOIN tasker.workflow_steps s ON s.task_uuid = t.task_uuid
+         WHERE t.state = 'in_progress'
+           AND s.state IN ('enqueued', 'in_progress', 'waiting_for_retry')
+           AND GREATEST(s.started_at, s.enqueued_at, s.backoff_until, s.updated_at)
+               + make_interval(secs => s.timeout_seconds + p_grace_seconds) < clock_timestamp()
+         GROUP BY t.namespace
+    LOOP
+        CONTINUE WHEN NOT tasker.valid_queue_name(q.queue);
+        CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pgmq.meta WHERE queue_name = q.queue);
+        RETURN QUERY EXECUTE format(
+            'SELECT s.step_uuid, s.task_uuid, s.state FROM tasker.workflow_steps s
+              WHERE s.step_uuid = ANY ($1)
+                AND NOT EXISTS (SELECT 1 FROM pgmq.%I m
+                                 WHERE m.message->>''step_uuid'' = s.step_uuid::text)
+                AND NOT EXISTS (SELECT 1 FROM pgmq.q_tasker_step_results r
+                                 WHERE r.message->>''step_uuid'' = s.step_uuid::text)
+              ORDER BY s.updated_at LIMIT $2', 'q_' || q.queue)
+        USING q.steps, p_limit;
+    END LOOP;
+END;
+$_$;
+
+
+--
+-- Name: message_timeout(jsonb, integer); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.message_timeout(p_message jsonb, p_default integer) RETURNS double precision
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE WHEN jsonb_typeof(p_message->'timeout_seconds') = 'number'
+                THEN LEAST(GREATEST((p_message->>'timeout_seconds')::numeric, 1), 604800)::double precision
+                ELSE p_default END
+$$;
+
+
+--
+-- Name: move_steps(uuid[], text[], integer[], text[], text[], jsonb[], jsonb[], double precision[], jsonb[]); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.move_steps(p_steps uuid[], p_from text[], p_attempts integer[], p_to text[], p_reasons text[], p_results jsonb[] DEFAULT NULL::jsonb[], p_errors jsonb[] DEFAULT NULL::jsonb[], p_delays double precision[] DEFAULT NULL::double precision[], p_metadata jsonb[] DEFAULT NULL::jsonb[]) RETURNS TABLE(step_uuid uuid, task_uuid uuid, from_state text, to_state text, attempts integer)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_bad record;
+BEGIN
+    SELECT x.f, x.t INTO v_bad
+      FROM unnest(p_from, p_to) AS x(f, t)
+     WHERE NOT EXISTS (SELECT 1 FROM tasker.step_state_moves m
+                        WHERE m.from_state = x.f AND m.to_state = x.t)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'a step cannot move from % to %', quote_nullable(v_bad.f), quote_nullable(v_bad.t)
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN QUERY
+    WITH x AS (
+        SELECT * FROM unnest(p_steps, p_from, p_attempts, p_to, p_reasons, p_results, p_errors,
+                             p_delays, p_metadata)
+                   AS x(u, from_state, attempts, to_state, reason, results, error, delay, metadata)),
+    moved AS (
+        UPDATE tasker.workflow_steps s
+           SET state = x.to_state,
+               attempts = CASE x.to_state WHEN 'in_progress' THEN s.attempts + 1
+                                          WHEN 'pending' THEN 0
+                                          ELSE s.attempts END,
+               results = CASE WHEN x.to_state IN ('complete', 'resolved_manually') THEN x.results
+                              ELSE s.results END,
+               last_error = CASE WHEN x.to_state IN ('waiting_for_retry', 'error') THEN x.error
+                                 ELSE s.last_error END,
+               backoff_until = CASE WHEN x.to_state = 'waiting_for_retry'
+                                      THEN clock_timestamp() + make_interval(secs => x.delay)
+                                    WHEN x.to_state IN ('enqueued', 'in_progress', 'pending',
+                                                        'resolved_manually') THEN NULL
+                                    ELSE s.backoff_until END,
+               enqueued_at = CASE x.to_state WHEN 'enqueued' THEN clock_timestamp()
+                                             WHEN 'pending' THEN NULL
+                                             ELSE s.enqueued_at END,
+               started_at = CASE x.to_state WHEN 'in_progress' THEN clock_timestamp()
+                                            WHEN 'pending' THEN NULL
+                                            ELSE s.started_at END,
+               completed_at = CASE WHEN x.to_state IN ('complete', 'error', 'cancelled', 'resolved_manually') THEN clock_timestamp()
+                                   WHEN x.to_state = 'pending' THEN NULL
+                                   ELSE s.completed_at END,
+               updated_at = clock_timestamp()
+          FROM x
+         WHERE s.step_uuid = x.u AND s.state = x.from_state AND s.attempts = x.attempts
+        RETURNING s.step_uuid, s.task_uuid, x.from_state, x.to_state, x.attempts AS before,
+                  s.attempts AS after, x.reason, x.metadata),
+    audit AS (
+        INSERT INTO tasker.step_transitions
+               (step_uuid, task_uuid, from_state, to_state, attempt, reason, metadata)
+        SELECT moved.step_uuid, moved.task_uuid, moved.from_state, moved.to_state,
+               CASE WHEN moved.to_state = 'pending' THEN moved.before ELSE moved.after END,
+               moved.reason, COALESCE(moved.metadata, '{}'::jsonb)
+          FROM moved)
+    SELECT moved.step_uuid, moved.task_uuid, moved.from_state, moved.to_state, moved.after
+      FROM moved;
+END;
+$$;
+
+
+--
+-- Name: next_visible_in(text[]); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.next_visible_in(p_queues text[]) RETURNS double precision
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_queue text;
+    v_at timestamptz;
+    v_min timestamptz;
+BEGIN
+    FOREACH v_queue IN ARRAY p_queues LOOP
+        CONTINUE WHEN NOT tasker.valid_queue_name(v_queue);
+        CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pgmq.meta WHERE queue_name = v_queue);
+        EXECUTE format('SELECT min(vt) FROM pgmq.%I', 'q_' || v_queue) INTO v_at;
+        IF v_at IS NOT NULL AND (v_min IS NULL OR v_at < v_min) THEN
+            v_min := v_at;
+        END IF;
+    END LOOP;
+    IF v_min IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN GREATEST(extract(epoch FROM v_min - clock_timestamp()), 0);
+END;
+$$;
+
+
+--
+-- Name: notify_queue_insert(); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.notify_queue_insert() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_notify('tasker_' || TG_TABLE_NAME, '');
+    RETURN NULL;
+END;
+$$;
+
+
+--
+-- Name: queue_claim_tasker_step_results(integer, integer, integer); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.queue_claim_tasker_step_results(p_vt integer, p_qty integer, p_max_reads integer) RETURNS TABLE(msg_id bigint, read_ct integer, message text, claim text)
+    LANGUAGE plpgsql
+    AS $$
+        BEGIN
+            RETURN QUERY
+            WITH next AS (
+                SELECT q.msg_id FROM pgmq.q_tasker_step_results q WHERE q.vt <= clock_timestamp()
+                 ORDER BY q.msg_id LIMIT p_qty FOR UPDATE SKIP LOCKED),
+            m AS (
+                UPDATE pgmq.q_tasker_step_results m SET last_read_at = clock_timestamp(), read_ct = m.read_ct + 1,
+                       vt = clock_timestamp() + make_interval(secs => tasker.message_timeout(m.message, p_vt))
+                  FROM next WHERE m.msg_id = next.msg_id
+                RETURNING m.msg_id, m.read_ct, m.message)
+            SELECT m.msg_id, m.read_ct, m.message::text,
+                   tasker.claim_message(m.message, m.read_ct, p_max_reads)::text
+              FROM m ORDER BY m.msg_id;
+        END;
+        $$;
+
+
+--
+-- Name: queue_claim_tasker_task_requests(integer, integer, integer); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.queue_claim_tasker_task_requests(p_vt integer, p_qty integer, p_max_reads integer) RETURNS TABLE(msg_id bigint, read_ct integer, message text, claim text)
+    LANGUAGE plpgsql
+    AS $$
+        BEGIN
+            RETURN QUERY
+            WITH next AS (
+                SELECT q.msg_id FROM pgmq.q_tasker_task_requests q WHERE q.vt <= clock_timestamp()
+                 ORDER BY q.msg_id LIMIT p_qty FOR UPDATE SKIP LOCKED),
+            m AS (
+                UPDATE pgmq.q_tasker_task_requests m SET last_read_at = clock_timestamp(), read_ct = m.read_ct + 1,
+                       vt = clock_timestamp() + make_interval(secs => tasker.message_timeout(m.message, p_vt))
+                  FROM next WHERE m.msg_id = next.msg_id
+                RETURNING m.msg_id, m.read_ct, m.message)
+            SELECT m.msg_id, m.read_ct, m.message::text,
+                   tasker.claim_message(m.message, m.read_ct, p_max_reads)::text
+              FROM m ORDER BY m.msg_id;
+        END;
+        $$;
+
+
+--
+-- Name: queue_submit_tasker_step_results(bigint, jsonb); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.queue_submit_tasker_step_results(p_msg_id bigint, p_result jsonb) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+        DECLARE
+            v_id bigint;
+        BEGIN
+            INSERT INTO pgmq.q_tasker_step_results (vt, message) VALUES (clock_timestamp(), p_result)
+            RETURNING msg_id INTO v_id;
+            DELETE FROM pgmq.q_tasker_step_results WHERE msg_id = p_msg_id;
+            RETURN v_id;
+        END;
+        $$;
+
+
+--
+-- Name: queue_submit_tasker_task_requests(bigint, jsonb); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.queue_submit_tasker_task_requests(p_msg_id bigint, p_result jsonb) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+        DECLARE
+            v_id bigint;
+        BEGIN
+            INSERT INTO pgmq.q_tasker_step_results (vt, message) VALUES (clock_timestamp(), p_result)
+            RETURNING msg_id INTO v_id;
+            DELETE FROM pgmq.q_tasker_task_requests WHERE msg_id = p_msg_id;
+            RETURN v_id;
+        END;
+        $$;
+
+
+--
+-- Name: read_results(double precision, integer); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.read_results(p_vt double precision, p_qty integer) RETURNS TABLE(msg_id bigint, read_ct integer, body text)
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    RETURN QUERY
+    WITH next AS (
+        SELECT q.msg_id FROM pgmq.q_tasker_step_results q
+         WHERE q.vt <= clock_timestamp()
+         ORDER BY q.msg_id LIMIT p_qty
+           FOR UPDATE SKIP LOCKED)
+    UPDATE pgmq.q_tasker_step_results m
+       SET last_read_at = clock_timestamp(), read_ct = m.read_ct + 1,
+           vt = clock_timestamp() + make_interval(secs => p_vt)
+      FROM next WHERE m.msg_id = next.msg_id
+    RETURNING m.msg_id, m.read_ct, m.message::text;
+END;
+$$;
+
+
+--
+-- Name: remove_step_messages(uuid, uuid); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.remove_step_messages(p_task_uuid uuid, p_step_uuid uuid DEFAULT NULL::uuid) RETURNS integer
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_queue text;
+    v_count integer;
+BEGIN
+    SELECT namespace || '_queue' INTO v_queue FROM tasker.tasks WHERE task_uuid = p_task_uuid;
+    IF v_queue IS NULL OR NOT tasker.valid_queue_name(v_queue) THEN
+        RETURN 0;
+    END IF;
+    EXECUTE format('DELETE FROM pgmq.%1$I WHERE msg_id IN (
+                        SELECT msg_id FROM pgmq.%1$I
+                         WHERE message->>''task_uuid'' = $1
+                           AND ($2::text IS NULL OR message->>''step_uuid'' = $2)
+                           FOR UPDATE SKIP LOCKED)', 'q_' || v_queue)
+      USING p_task_uuid::text, p_step_uuid::text;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END;
+$_$;
+
+
+--
+-- Name: send_step_messages(uuid[], double precision); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.send_step_messages(p_step_uuids uuid[], p_delay_seconds double precision) RETURNS integer
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    q record;
+    v_count integer := 0;
+BEGIN
+    FOR q IN SELECT t.namespace || '_queue' AS queue,
+                    array_agg(tasker.build_step_message(s, t) ORDER BY s.position, s.step_uuid) AS msgs
+               FROM tasker.workflow_steps s JOIN tasker.tasks t ON t.task_uuid = s.task_uuid
+              WHERE s.step_uuid = ANY (p_step_uuids)
+              GROUP BY t.namespace LOOP
+        IF NOT tasker.valid_queue_name(q.queue) THEN
+            RAISE EXCEPTION 'invalid queue name %', quote_literal(q.queue);
+        END IF;
+        EXECUTE format('INSERT INTO pgmq.%I (vt, message)
+                        SELECT clock_timestamp() + make_interval(secs => $2), unnest($1)',
+                       'q_' || q.queue)
+        USING q.msgs, p_delay_seconds;
+        v_count := v_count + cardinality(q.msgs);
+    END LOOP;
+    RETURN v_count;
+END;
+$_$;
+
+
+--
+-- Name: steps_readiness(uuid[]); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.steps_readiness(p_task_uuids uuid[]) RETURNS TABLE(task_uuid uuid, step_uuid uuid, name text, state text, attempts integer, max_attempts integer, parents_total integer, parents_done integer, ready boolean)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT s.task_uuid, s.step_uuid, s.name, s.state, s.attempts, s.max_attempts,
+           count(p.step_uuid)::integer AS parents_total,
+           count(p.step_uuid) FILTER (WHERE p.state IN ('complete', 'resolved_manually'))::integer
+               AS parents_done,
+           (s.state = 'pending'
+              OR (s.state = 'waiting_for_retry'
+                  AND (s.backoff_until IS NULL OR s.backoff_until <= clock_timestamp())))
+           AND s.attempts < s.max_attempts
+           AND count(p.step_uuid) = count(p.step_uuid)
+                 FILTER (WHERE p.state IN ('complete', 'resolved_manually')) AS ready
+    FROM tasker.workflow_steps s
+    LEFT JOIN tasker.workflow_step_edges e ON e.to_step = s.step_uuid
+    LEFT JOIN tasker.workflow_steps p ON p.step_uuid = e.from_step
+    WHERE s.task_uuid = ANY (p_task_uuids)
+    GROUP BY s.step_uuid
+$$;
+
+
+--
+-- Name: stranded_tasks(integer); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.stranded_tasks(p_limit integer) RETURNS SETOF uuid
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT DISTINCT r.task_uuid
+      FROM tasker.steps_readiness(ARRAY(SELECT t.task_uuid FROM tasker.tasks t
+                                         WHERE t.state IN ('pending', 'in_progress'))) r
+     WHERE r.ready AND r.state = 'pending'
+     LIMIT p_limit
+$$;
+
+
+--
+-- Name: submit_poison(text, bigint, jsonb); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.submit_poison(p_queue text, p_msg_id bigint, p_result jsonb) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_id bigint;
+BEGIN
+    IF NOT tasker.valid_queue_name(p_queue) THEN
+        RAISE EXCEPTION 'invalid queue name %', quote_literal(p_queue);
+    END IF;
+    SELECT pgmq.send('tasker_step_results', p_result || '{"poison": true}'::jsonb) INTO v_id;
+    PERFORM pgmq.archive(p_queue, p_msg_id);
+    RETURN v_id;
+END;
+$$;
+
+
+--
+-- Name: task_status(uuid); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.task_status(p_task_uuid uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    WITH steps AS (
+        SELECT s.*, r.ready, r.parents_total, r.parents_done
+          FROM tasker.workflow_steps s
+          JOIN tasker.steps_readiness(ARRAY[p_task_uuid]) r USING (step_uuid)
+         WHERE s.task_uuid = p_task_uuid
+    )
+    SELECT jsonb_build_object(
+        'task_uuid', t.task_uuid, 'namespace', t.namespace, 'name', t.name,
+        'version', t.version, 'state', t.state, 'context', t.context,
+        'initiator', t.initiator, 'source_system', t.source_system, 'reason', t.reason,
+        'tags', to_jsonb(t.tags), 'priority', t.priority, 'idempotency_key', t.idempotency_key,
+        'created_at', t.created_at, 'updated_at', t.updated_at, 'completed_at', t.completed_at,
+        'duration_ms', round(extract(epoch FROM (COALESCE(t.completed_at, clock_timestamp())
+                                                  - t.created_at)) * 1000, 3),
+        'step_count', (SELECT count(*) FROM steps),
+        'step_counts', COALESCE((SELECT jsonb_object_agg(state, n)
+                                   FROM (SELECT state, count(*) AS n FROM steps GROUP BY state) c),
+                                '{}'::jsonb),
+        'completion_percentage', COALESCE((SELECT round(100.0 * count(*) FILTER (
+                                               WHERE state IN ('complete', 'resolved_manually'))
+                                               / NULLIF(count(*), 0), 1) FROM steps), 0),
+        'steps', COALESCE((SELECT jsonb_agg(jsonb_build_object(
+                    'step_uuid', s.step_uuid, 'name', s.name, 'handler', s.handler,
+                    'state', s.state, 'attempts', s.attempts, 'max_attempts', s.max_attempts,
+                    'retryable', s.retryable, 'ready', s.ready, 'depends_on', to_jsonb(s.depends_on),
+                    'next_retry_at', CASE WHEN s.state = 'waiting_for_retry' THEN s.backoff_until END,
+                    'timeout_seconds', s.timeout_seconds, 'config', s.config,
+                    'results', s.results, 'last_error', s.last_error,
+                    'enqueued_at', s.enqueued_at, 'started_at', s.started_at,
+                    'completed_at', s.completed_at) ORDER BY s.position) FROM steps s), '[]'::jsonb))
+    FROM tasker.tasks t
+    WHERE t.task_uuid = p_task_uuid
+$$;
+
+
+--
+-- Name: valid_queue_name(text); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.valid_queue_name(p_queue text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $_$
+    SELECT p_queue ~ '^[a-z][a-z0-9_]{0,46}$'
+$_$;
+
+
+--
+-- Name: named_tasks; Type: TABLE; Schema: tasker; Owner: -
+--
+
+CREATE TABLE tasker.named_tasks (
+    named_task_id bigint NOT NULL,
+    namespace text NOT NULL,
+    name text NOT NULL,
+    version text NOT NULL,
+    template jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: named_tasks_named_task_id_seq; Type: SEQUENCE; Schema: tasker; Owner: -
+--
+
+CREATE SEQUENCE tasker.named_tasks_named_task_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: named_tasks_named_task_id_seq; Type: SEQUENCE OWNED BY; Schema: tasker; Owner: -
+--
+
+ALTER SEQUENCE tasker.named_tasks_named_task_id_seq OWNED BY tasker.named_tasks.named_task_id;
+
+
+--
+-- Name: namespaces; Type: TABLE; Schema: tasker; Owner: -
+--
+
+CREATE TABLE tasker.namespaces (
+    name text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT namespaces_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{0,40}$'::text))
+);
+
+
+--
+-- Name: step_state_moves; Type: TABLE; Schema: tasker; Owner: -
+--
+
+CREATE TABLE tasker.step_state_moves (
+    from_state text NOT NULL,
+    to_state text NOT NULL
+);
+
+
+--
+-- Name: step_transitions; Type: TABLE; Schema: tasker; Owner: -
+--
+
+CREATE TABLE tasker.step_transitions (
+    id bigint NOT NULL,
+    step_uuid uuid NOT NULL,
+    task_uuid uuid NOT NULL,
+    from_state text,
+    to_state text NOT NULL,
+    attempt integer DEFAULT 0 NOT NULL,
+    reason text,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL
+);
+
+
+--
+-- Name: step_transitions_id_seq; Type: SEQUENCE; Schema: tasker; Owner: -
+--
+
+CREATE SEQUENCE tasker.step_transitions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: step_transitions_id_seq; Type: SEQUENCE OWNED BY; Schema: tasker; Owner: -
+--
+
+ALTER SEQUENCE tasker.step_transitions_id_seq OWNED BY tasker.step_transitions.id;
+
+
+--
+-- Name: task_transitions; Type: TABLE; Schema: tasker; Owner: -
+--
+
+CREATE TABLE tasker.task_transitions (
+    id bigint NOT NULL,
+    task_uuid uuid NOT NULL,
+    from_state text,
+    to_state text NOT NULL,
+    reason text,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL
+);
+
+
+--
+-- Name: task_transitions_id_seq; Type: SEQUENCE; Schema: tasker; Owner: -
+--
+
+CREATE SEQUENCE tasker.task_transitions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: task_transitions_id_seq; Type: SEQUENCE OWNED BY; Schema: tasker; Owner: -
+--
+
+ALTER SEQUENCE tasker.task_transitions_id_seq OWNED BY tasker.task_transitions.id;
+
+
+--
+-- Name: workflow_step_edges; Type: TABLE; Schema: tasker; Owner: -
+--
+
+CREATE TABLE tasker.workflow_step_edges (
+    task_uuid uuid NOT NULL,
+    from_step uuid NOT NULL,
+    to_step uuid NOT NULL,
+    CONSTRAINT workflow_step_edges_check CHECK ((from_step <> to_step))
+);
+
+
+--
+-- Name: named_tasks named_task_id; Type: DEFAULT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.named_tasks ALTER COLUMN named_task_id SET DEFAULT nextval('tasker.named_tasks_named_task_id_seq'::regclass);
+
+
+--
+-- Name: step_transitions id; Type: DEFAULT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.step_transitions ALTER COLUMN id SET DEFAULT nextval('tasker.step_transitions_id_seq'::regclass);
+
+
+--
+-- Name: task_transitions id; Type: DEFAULT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.task_transitions ALTER COLUMN id SET DEFAULT nextval('tasker.task_transitions_id_seq'::regclass);
+
+
+--
+-- Name: named_tasks named_tasks_namespace_name_version_key; Type: CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.named_tasks
+    ADD CONSTRAINT named_tasks_namespace_name_version_key UNIQUE (namespace, name, version);
+
+
+--
+-- Name: named_tasks named_tasks_pkey; Type: CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.named_tasks
+    ADD CONSTRAINT named_tasks_pkey PRIMARY KEY (named_task_id);
+
+
+--
+-- Name: namespaces namespaces_pkey; Type: CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.namespaces
+    ADD CONSTRAINT namespaces_pkey PRIMARY KEY (name);
+
+
+--
+-- Name: step_state_moves step_state_moves_pkey; Type: CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.step_state_moves
+    ADD CONSTRAINT step_state_moves_pkey PRIMARY KEY (from_state, to_state);
+
+
+--
+-- Name: step_transitions step_transitions_pkey; Type: CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.step_transitions
+    ADD CONSTRAINT step_transitions_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: task_transitions task_transitions_pkey; Type: CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.task_transitions
+    ADD CONSTRAINT task_transitions_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: tasks tasks_idempotency_key_key; Type: CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.tasks
+    ADD CONSTRAINT tasks_idempotency_key_key UNIQUE (idempotency_key);
+
+
+--
+-- Name: tasks tasks_pkey; Type: CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.tasks
+    ADD CONSTRAINT tasks_pkey PRIMARY KEY (task_uuid);
+
+
+--
+-- Name: workflow_step_edges workflow_step_edges_pkey; Type: CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.workflow_step_edges
+    ADD CONSTRAINT workflow_step_edges_pkey PRIMARY KEY (from_step, to_step);
+
+
+--
+-- Name: workflow_steps workflow_steps_pkey; Type: CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.workflow_steps
+    ADD CONSTRAINT workflow_steps_pkey PRIMARY KEY (step_uuid);
+
+
+--
+-- Name: workflow_steps workflow_steps_task_uuid_name_key; Type: CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.workflow_steps
+    ADD CONSTRAINT workflow_steps_task_uuid_name_key UNIQUE (task_uuid, name);
+
+
+--
+-- Name: step_transitions_step_idx; Type: INDEX; Schema: tasker; Owner: -
+--
+
+CREATE INDEX step_transitions_step_idx ON tasker.step_transitions USING btree (step_uuid, id);
+
+
+--
+-- Name: step_transitions_task_idx; Type: INDEX; Schema: tasker; Owner: -
+--
+
+CREATE INDEX step_transitions_task_idx ON tasker.step_transitions USING btree (task_uuid);
+
+
+--
+-- Name: task_transitions_task_idx; Type: INDEX; Schema: tasker; Owner: -
+--
+
+CREATE INDEX task_transitions_task_idx ON tasker.task_transitions USING btree (task_uuid, id);
+
+
+--
+-- Name: tasks_active_idx; Type: INDEX; Schema: tasker; Owner: -
+--
+
+CREATE INDEX tasks_active_idx ON tasker.tasks USING btree (created_at) WHERE (state = ANY (ARRAY['pending'::text, 'in_progress'::text]));
+
+
+--
+-- Name: tasks_created_idx; Type: INDEX; Schema: tasker; Owner: -
+--
+
+CREATE INDEX tasks_created_idx ON tasker.tasks USING btree (created_at, task_uuid);
+
+
+--
+-- Name: tasks_error_created_idx; Type: INDEX; Schema: tasker; Owner: -
+--
+
+CREATE INDEX tasks_error_created_idx ON tasker.tasks USING btree (created_at, task_uuid) WHERE (state = 'error'::text);
+
+
+--
+-- Name: tasks_named_created_idx; Type: INDEX; Schema: tasker; Owner: -
+--
+
+CREATE INDEX tasks_named_created_idx ON tasker.tasks USING btree (namespace, name, created_at DESC);
+
+
+--
+-- Name: workflow_step_edges_to_idx; Type: INDEX; Schema: tasker; Owner: -
+--
+
+CREATE INDEX workflow_step_edges_to_idx ON tasker.workflow_step_edges USING btree (to_step);
+
+
+--
+-- Name: named_tasks named_tasks_namespace_fkey; Type: FK CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.named_tasks
+    ADD CONSTRAINT named_tasks_namespace_fkey FOREIGN KEY (namespace) REFERENCES tasker.namespaces(name);
+
+
+--
+-- Name: tasks tasks_named_task_id_fkey; Type: FK CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.tasks
+    ADD CONSTRAINT tasks_named_task_id_fkey FOREIGN KEY (named_task_id) REFERENCES tasker.named_tasks(named_task_id);
+
+
+--
+-- Name: workflow_steps workflow_steps_task_uuid_fkey; Type: FK CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.workflow_steps
+    ADD CONSTRAINT workflow_steps_task_uuid_fkey FOREIGN KEY (task_uuid) REFERENCES tasker.tasks(task_uuid) ON DELETE CASCADE;
+
+
+--
+-- PostgreSQL database dump complete
+--
+
+

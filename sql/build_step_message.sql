@@ -1,0 +1,12 @@
+-- The message a worker gets for a step's next attempt (src/messaging/messages.rs and
+-- TaskerCore::Types::StepMessage read it). It carries the step's timeout, so the worker's
+-- read can make the message invisible for exactly that long (message_timeout).
+CREATE OR REPLACE FUNCTION tasker.build_step_message(s tasker.workflow_steps, t tasker.tasks)
+RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'task_uuid', t.task_uuid, 'step_uuid', s.step_uuid, 'namespace', t.namespace,
+        'task_name', t.name, 'task_version', t.version, 'step_name', s.name,
+        'handler', s.handler, 'attempt', s.attempts + 1, 'timeout_seconds', s.timeout_seconds,
+        'enqueued_at', clock_timestamp())
+$$;

@@ -1,0 +1,54 @@
+-- A worker's claim of a step for the attempt its message carries: the step moves to
+-- in_progress (move_steps) and the worker gets everything its handler needs in one answer:
+-- the task, the step, and the results of the step's ancestors.
+--   claimed     the step is the worker's, for that attempt
+--   stale       the task is finished, or the step moved on (a duplicate or late message)
+--   exhausted   redelivered after its last attempt's worker vanished: the worker fails it
+--   unknown     no such step
+-- A message redelivered after its visibility timeout (its worker presumed dead) is claimed
+-- again as the next attempt. Locks: the message (by the read), then the step.
+CREATE OR REPLACE FUNCTION tasker.claim_step(p_step_uuid uuid, p_attempt integer)
+RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    s tasker.workflow_steps%ROWTYPE;
+    t tasker.tasks%ROWTYPE;
+BEGIN
+    SELECT * INTO s FROM tasker.workflow_steps WHERE step_uuid = p_step_uuid FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('status', 'unknown');
+    END IF;
+    SELECT * INTO t FROM tasker.tasks WHERE task_uuid = s.task_uuid;
+    IF t.state NOT IN ({{OPEN_TASK_STATES}}) THEN
+        RETURN jsonb_build_object('status', 'stale', 'state', s.state, 'task_state', t.state);
+    END IF;
+    IF s.state = 'in_progress' AND s.attempts >= p_attempt AND s.attempts >= s.max_attempts THEN
+        RETURN jsonb_build_object('status', 'exhausted', 'attempt', s.attempts,
+                                  'max_attempts', s.max_attempts);
+    END IF;
+    IF NOT ((s.state IN ('enqueued', 'waiting_for_retry') AND s.attempts + 1 = p_attempt)
+            OR (s.state = 'in_progress' AND s.attempts >= p_attempt)) THEN
+        RETURN jsonb_build_object('status', 'stale', 'state', s.state, 'attempts', s.attempts);
+    END IF;
+
+    PERFORM tasker.move_steps(ARRAY[s.step_uuid], ARRAY[s.state], ARRAY[s.attempts],
+                              ARRAY['in_progress'],
+                              ARRAY[CASE WHEN s.state = 'in_progress' THEN 'redelivered' ELSE 'claimed' END]);
+
+    RETURN jsonb_build_object(
+        'status', 'claimed',
+        'attempt', s.attempts + 1,
+        'task', jsonb_build_object(
+            'uuid', t.task_uuid, 'namespace', t.namespace, 'name', t.name,
+            'version', t.version, 'context', t.context, 'initiator', t.initiator,
+            'source_system', t.source_system, 'reason', t.reason, 'tags', to_jsonb(t.tags)),
+        'step', jsonb_build_object(
+            'uuid', s.step_uuid, 'name', s.name, 'handler', s.handler, 'config', s.config,
+            'attempt', s.attempts + 1, 'max_attempts', s.max_attempts,
+            'timeout_seconds', s.timeout_seconds, 'depends_on', to_jsonb(s.depends_on)),
+        'ancestors', CASE WHEN cardinality(s.ancestors) = 0 THEN '{}'::jsonb ELSE
+            COALESCE((SELECT jsonb_object_agg(a.name, a.results) FROM tasker.workflow_steps a
+                       WHERE a.task_uuid = s.task_uuid AND a.name = ANY (s.ancestors)),
+                     '{}'::jsonb) END);
+END;
+$$;

@@ -1,0 +1,39 @@
+-- For each of these tasks (their rows locked by the caller): moves every ready pending step
+-- to enqueued (move_steps) and sends its message (send_step_messages), then returns the
+-- task's step counts by state, from which the caller settles the task's own state
+-- (src/state/task.rs). One call for a whole batch of tasks.
+--
+-- plan_cache_mode: PL/pgSQL re-planned this function's statements on every call, 560 us
+-- against 30-39 us with the cached generic plan (docs/performance.md).
+CREATE OR REPLACE FUNCTION tasker.enqueue_ready(p_task_uuids uuid[], p_reason text)
+RETURNS TABLE (task_uuid uuid, counts jsonb)
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    v_steps uuid[];
+    v_states text[];
+    v_attempts integer[];
+    v_moved uuid[];
+BEGIN
+    SELECT array_agg(r.step_uuid), array_agg(r.state), array_agg(r.attempts)
+      INTO v_steps, v_states, v_attempts
+      FROM tasker.steps_readiness(p_task_uuids) r
+      JOIN tasker.tasks t ON t.task_uuid = r.task_uuid
+     WHERE r.ready AND r.state = 'pending' AND t.state IN ({{OPEN_TASK_STATES}});
+    IF v_steps IS NOT NULL THEN
+        SELECT array_agg(m.step_uuid) INTO v_moved
+          FROM tasker.move_steps(v_steps, v_states, v_attempts,
+                                 array_fill('enqueued'::text, ARRAY[cardinality(v_steps)]),
+                                 array_fill(p_reason, ARRAY[cardinality(v_steps)])) m;
+        IF v_moved IS NOT NULL THEN
+            PERFORM tasker.send_step_messages(v_moved, 0);
+        END IF;
+    END IF;
+    RETURN QUERY
+        SELECT c.task_uuid, jsonb_object_agg(c.state, c.n)
+          FROM (SELECT s.task_uuid, s.state, count(*) AS n FROM tasker.workflow_steps s
+                 WHERE s.task_uuid = ANY (p_task_uuids) GROUP BY s.task_uuid, s.state) c
+         GROUP BY c.task_uuid;
+END;
+$$;

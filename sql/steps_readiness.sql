@@ -1,0 +1,24 @@
+-- THE readiness rule, used by the enqueue (enqueue_ready), the recovery sweep
+-- (stranded_tasks), task_status and the CLI: a step is ready when it is pending (or waiting
+-- for a retry whose backoff has passed), has attempts left, and every parent is satisfied
+-- (complete or resolved by hand).
+CREATE OR REPLACE FUNCTION tasker.steps_readiness(p_task_uuids uuid[])
+RETURNS TABLE (task_uuid uuid, step_uuid uuid, name text, state text, attempts integer,
+               max_attempts integer, parents_total integer, parents_done integer, ready boolean)
+LANGUAGE sql STABLE AS $$
+    SELECT s.task_uuid, s.step_uuid, s.name, s.state, s.attempts, s.max_attempts,
+           count(p.step_uuid)::integer AS parents_total,
+           count(p.step_uuid) FILTER (WHERE p.state IN ({{SATISFIED_STEP_STATES}}))::integer
+               AS parents_done,
+           (s.state = 'pending'
+              OR (s.state = 'waiting_for_retry'
+                  AND (s.backoff_until IS NULL OR s.backoff_until <= clock_timestamp())))
+           AND s.attempts < s.max_attempts
+           AND count(p.step_uuid) = count(p.step_uuid)
+                 FILTER (WHERE p.state IN ({{SATISFIED_STEP_STATES}})) AS ready
+    FROM tasker.workflow_steps s
+    LEFT JOIN tasker.workflow_step_edges e ON e.to_step = s.step_uuid
+    LEFT JOIN tasker.workflow_steps p ON p.step_uuid = e.from_step
+    WHERE s.task_uuid = ANY (p_task_uuids)
+    GROUP BY s.step_uuid
+$$;

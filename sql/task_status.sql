@@ -1,0 +1,38 @@
+-- A task's full status as one JSON document: the task, its step counts, and every step with
+-- its state, attempts, readiness (steps_readiness), results and last error, in template
+-- order. TaskerCore.task_status, wait_for_task, the dashboard and the CLI read it.
+CREATE OR REPLACE FUNCTION tasker.task_status(p_task_uuid uuid) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    WITH steps AS (
+        SELECT s.*, r.ready, r.parents_total, r.parents_done
+          FROM tasker.workflow_steps s
+          JOIN tasker.steps_readiness(ARRAY[p_task_uuid]) r USING (step_uuid)
+         WHERE s.task_uuid = p_task_uuid
+    )
+    SELECT jsonb_build_object(
+        'task_uuid', t.task_uuid, 'namespace', t.namespace, 'name', t.name,
+        'version', t.version, 'state', t.state, 'context', t.context,
+        'initiator', t.initiator, 'source_system', t.source_system, 'reason', t.reason,
+        'tags', to_jsonb(t.tags), 'priority', t.priority, 'idempotency_key', t.idempotency_key,
+        'created_at', t.created_at, 'updated_at', t.updated_at, 'completed_at', t.completed_at,
+        'duration_ms', round(extract(epoch FROM (COALESCE(t.completed_at, clock_timestamp())
+                                                  - t.created_at)) * 1000, 3),
+        'step_count', (SELECT count(*) FROM steps),
+        'step_counts', COALESCE((SELECT jsonb_object_agg(state, n)
+                                   FROM (SELECT state, count(*) AS n FROM steps GROUP BY state) c),
+                                '{}'::jsonb),
+        'completion_percentage', COALESCE((SELECT round(100.0 * count(*) FILTER (
+                                               WHERE state IN ({{SATISFIED_STEP_STATES}}))
+                                               / NULLIF(count(*), 0), 1) FROM steps), 0),
+        'steps', COALESCE((SELECT jsonb_agg(jsonb_build_object(
+                    'step_uuid', s.step_uuid, 'name', s.name, 'handler', s.handler,
+                    'state', s.state, 'attempts', s.attempts, 'max_attempts', s.max_attempts,
+                    'retryable', s.retryable, 'ready', s.ready, 'depends_on', to_jsonb(s.depends_on),
+                    'next_retry_at', CASE WHEN s.state = 'waiting_for_retry' THEN s.backoff_until END,
+                    'timeout_seconds', s.timeout_seconds, 'config', s.config,
+                    'results', s.results, 'last_error', s.last_error,
+                    'enqueued_at', s.enqueued_at, 'started_at', s.started_at,
+                    'completed_at', s.completed_at) ORDER BY s.position) FROM steps s), '[]'::jsonb))
+    FROM tasker.tasks t
+    WHERE t.task_uuid = p_task_uuid
+$$;
