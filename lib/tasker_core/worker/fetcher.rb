@@ -124,16 +124,26 @@ module TaskerCore
       end
 
       # Sleeps until a notification, a wake-up or poll_interval after the last read; returns
-      # at once if one of them is already pending.
+      # at once if one of them is already pending. A notification that reached the connection
+      # while a statement ran (the short read, next_visible_in) was taken off the socket by
+      # libpq along with that statement's result, so select would not see it: libpq's queue
+      # is looked at first. (Its message may have been committed after the statements'
+      # snapshots, so only a new read can tell.)
       def wait
         pg = @connection.pg
-        timeout = [@settings.poll_interval - (now - @last_read), 0].max
-        timeout = [timeout, @next_visible_at - now].min.clamp(0, nil) if @next_visible_at
-        IO.select([pg.socket_io, @waker.reader], nil, nil, timeout)
-        @waker.drain
         notified = drain_notifications(pg)
+        unless notified
+          IO.select([pg.socket_io, @waker.reader], nil, nil, wait_timeout)
+          notified = drain_notifications(pg)
+        end
+        @waker.drain
         due = @next_visible_at && now >= @next_visible_at
         @want_read = true if notified || due || now - @last_read >= @settings.poll_interval
+      end
+
+      def wait_timeout
+        timeout = [@settings.poll_interval - (now - @last_read), 0].max
+        @next_visible_at ? [timeout, @next_visible_at - now].min.clamp(0, nil) : timeout
       end
 
       def drain_notifications(conn)
