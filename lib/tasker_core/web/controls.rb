@@ -59,10 +59,8 @@ module TaskerCore
                               "This dashboard is read-only. Actions are enabled with " \
                               "TaskerCore::Web.actions_enabled = true (or TaskerCore::Web.new(actions: true)).")
         end
-        return nil if csrf.valid?(request.POST[Csrf::FIELD])
-
-        action_error(request, 403, "Invalid security token",
-                     "The form's CSRF token did not match this session. Reload the page and try again.")
+        message = csrf.refusal(request.POST[Csrf::FIELD])
+        message && action_error(request, 403, "Invalid security token", message)
       end
 
       def action_error(request, status, title, message, uuid = nil)
