@@ -22,7 +22,7 @@ module TaskerCore
         result = filters.valid? ? queries.tasks(filters) : { "tasks" => [], "older" => nil, "newer" => nil }
         page = view(request, csrf)
         body = page.page(:tasks, title: "Tasks", nav: :tasks, filters: filters, result: result,
-                                 task_names: queries.task_names, states: Queries::TASK_STATES)
+                                 task_names: queries.task_names, states: TaskerCore::States::TASK)
         html(filters.valid? ? 200 : 400, body)
       end
 

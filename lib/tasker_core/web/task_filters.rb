@@ -83,9 +83,9 @@ module TaskerCore
 
       def parse_state
         value = text("state")
-        return value if value.nil? || Queries::TASK_STATES.include?(value)
+        return value if value.nil? || TaskerCore::States::TASK.include?(value)
 
-        errors << "state must be one of #{Queries::TASK_STATES.join(", ")}"
+        errors << "state must be one of #{TaskerCore::States::TASK.join(", ")}"
         nil
       end
 
