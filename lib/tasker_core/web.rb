@@ -11,6 +11,7 @@ rescue LoadError => e
 end
 
 require "tasker_core"
+require "tasker_core/types/base"
 require "tasker_core/web/connection_pool"
 require "tasker_core/web/queries"
 require "tasker_core/web/task_filters"
@@ -147,6 +148,10 @@ module TaskerCore
       response
     rescue StandardError => e
       failure(request, e)
+    end
+
+    def task_uuid?(value)
+      value.is_a?(String) && value.match?(TaskerCore::Types::UUID_FORMAT)
     end
 
     def warden_user(env)
