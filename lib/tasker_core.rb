@@ -4,6 +4,7 @@ require "json"
 
 require "tasker_core/version"
 require "tasker_core/errors"
+require "tasker_core/states"
 require "tasker_core/configuration"
 require "tasker_core/internal"
 require "tasker_core/event_pump"

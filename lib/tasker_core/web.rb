@@ -11,11 +11,13 @@ rescue LoadError => e
 end
 
 require "tasker_core"
+require "tasker_core/types/base"
 require "tasker_core/web/connection_pool"
 require "tasker_core/web/queries"
 require "tasker_core/web/task_filters"
 require "tasker_core/web/dag"
 require "tasker_core/web/csrf"
+require "tasker_core/web/input_check"
 require "tasker_core/web/view"
 require "tasker_core/web/router"
 require "tasker_core/web/pages"
@@ -51,6 +53,12 @@ module TaskerCore
       # ->(env) { "who" }: names the operator for the audit trail (see #actor_for).
       attr_accessor :current_actor
       attr_writer :poll_interval
+      # Signs the standalone dashboard's CSRF tokens (see Csrf); nil: one secret per process.
+      attr_reader :csrf_secret
+
+      def csrf_secret=(value)
+        @csrf_secret = value.nil? ? nil : Csrf.secret(value, "TaskerCore::Web.csrf_secret")
+      end
 
       def actions_enabled
         @actions_enabled == true
@@ -77,8 +85,11 @@ module TaskerCore
     DEFAULT_LOCK = Mutex.new
 
     # actions: true/false overrides TaskerCore::Web.actions_enabled; current_actor: a proc as
-    # above; database_url: for the dashboard's own read queries (default: the configuration's).
-    def initialize(actions: nil, current_actor: nil, poll_interval: nil, database_url: nil, pool_size: 4)
+    # above; database_url: for the dashboard's own read queries (default: the configuration's);
+    # csrf_secret: overrides TaskerCore::Web.csrf_secret.
+    def initialize(actions: nil, current_actor: nil, poll_interval: nil, database_url: nil, pool_size: 4,
+                   csrf_secret: nil)
+      @csrf_secret = csrf_secret.nil? ? nil : Csrf.secret(csrf_secret, "csrf_secret")
       @actions = actions
       @current_actor = current_actor
       @poll_interval = poll_interval
@@ -128,12 +139,19 @@ module TaskerCore
       return not_found(request) unless route
       return method_not_allowed(request, route) if route == :method_not_allowed
 
-      csrf = Csrf.new(request)
+      problem = InputCheck.problem(request)
+      return error_response(request, 400, "Bad request", problem) if problem
+
+      csrf = Csrf.new(request, secret: Csrf.secret(@csrf_secret || self.class.csrf_secret, "csrf_secret"))
       response = public_send(route, request, params, csrf)
       csrf.commit(response[1])
       response
     rescue StandardError => e
       failure(request, e)
+    end
+
+    def task_uuid?(value)
+      value.is_a?(String) && value.match?(TaskerCore::Types::UUID_FORMAT)
     end
 
     def warden_user(env)

@@ -87,6 +87,13 @@ RSpec.describe "exe/tasker-core: usage, help, exit codes and errors" do
                           "(set in environment (TASKER_*))\n")
   end
 
+  it "names TASKER_WEB_CSRF_SECRET when it is too short to sign the dashboard's forms" do
+    result = tasker_core("web", "--actions", "--port", "0", env: { "TASKER_WEB_CSRF_SECRET" => "short" }, timeout: 15)
+    expect(result.code).to eq(1)
+    expect(result.err).to start_with("tasker-core: TASKER_WEB_CSRF_SECRET must be a String of at least 32 bytes " \
+                                     "(got 5 bytes)")
+  end
+
   it "reads ./config/tasker_core.yml from the working directory, and flags win over it" do
     Dir.mktmpdir do |dir|
       Dir.mkdir(File.join(dir, "config"))

@@ -66,6 +66,20 @@ RSpec.describe "exe/tasker-core status, task, graph, templates", db: true do
       expect(tasker_core("status", "--fail-on-stuck", "--stuck-after", "1h", "--json").code).to eq(0)
       expect(tasker_core("status", "--since", "yesterday").code).to eq(2)
     end
+
+    it "reports what the dashboard's overview reports: one set of status queries" do
+      require "tasker_core/web"
+      cli = JSON.parse(tasker_core("status", "--json").out)
+      overview = TaskerCore::Web.new.queries.overview
+      moving = %w[oldest_age_seconds retry_in_seconds]
+      steady = ->(rows) { rows.map { |row| row.except(*moving) } }
+      expect(cli["tasks"]).to eq(overview["last_hour"])
+      expect(steady.call(cli["queues"])).to eq(steady.call(overview["queues"]))
+      expect(cli["queues"].map { |q| q["queue_name"] }).to include("fulfillment_queue", "diamond_workflow_queue")
+      expect(steady.call(cli["retrying_steps"])).to eq(steady.call(overview["waiting_for_retry"]["steps"]))
+      expect(cli["retrying_steps"].map { |s| s["task_uuid"] }).to eq([@retrying])
+      expect(cli["connections"].map(&:keys).uniq).to eq(overview["processes"].map(&:keys).uniq)
+    end
   end
 
   describe "task" do

@@ -2,13 +2,13 @@
 
 require "open3"
 require "tasker_core/cli/command"
+require "tasker_core/types/base"
 require "tasker_core/cli/dag_renderer"
 
 module TaskerCore
   class CLI
     # tasker-core graph NAMESPACE/NAME[@VERSION] | UUID | FILE.yaml
     class Graph < Command
-      UUID = /\A\h{8}-\h{4}-\h{4}-\h{4}-\h{12}\z/
       TEMPLATE = %r{\A([a-z][a-z0-9_]*)/([a-z][a-z0-9_]*)(?:@(\S+))?\z}
 
       command "graph", "graph (NAMESPACE/NAME[@VERSION] | TASK_UUID | TEMPLATE.yaml) [options]", <<~TEXT
@@ -42,7 +42,7 @@ module TaskerCore
       private
 
       def resolve(target)
-        if UUID.match?(target)
+        if TaskerCore::Types::UUID_FORMAT.match?(target)
           task(target)
         elsif target.end_with?(".yml", ".yaml") || File.file?(target)
           file(target)

@@ -2,7 +2,7 @@
 
 require "time"
 require "tasker_core/cli/command"
-require "tasker_core/cli/queries"
+require "tasker_core/status_queries"
 
 module TaskerCore
   class CLI
@@ -15,7 +15,6 @@ module TaskerCore
         connected. Read-only.
       TEXT
 
-      TASK_STATES = %w[pending in_progress complete error cancelled resolved_manually].freeze
       DURATION = /\A(\d+(?:\.\d+)?)(s|m|h|d)?\z/
       UNITS = { "s" => 1, "m" => 60, "h" => 3600, "d" => 86_400 }.freeze
 
@@ -46,15 +45,20 @@ module TaskerCore
       private
 
       def collect(configuration)
-        queries = Queries.new(configuration)
+        conn = TaskerCore::StatusQueries.connect(configuration.database_url,
+                                                 redacted_url: configuration.redacted_database_url,
+                                                 application_name: "tasker-core cli")
+        queries = TaskerCore::StatusQueries.new(conn)
         { database: configuration.redacted_database_url, at: Time.now.utc.iso8601,
           tasks: queries.tasks_by_state(since_seconds: @options[:since]),
           queues: queries.queues,
           stuck_steps: queries.stuck_steps(after_seconds: @options[:stuck_after], limit: @options[:limit]),
           retrying_steps: queries.retrying_steps(limit: @options[:limit]),
           connections: queries.connections }
+      rescue PG::Error => e
+        raise TaskerCore::DatabaseError, "status query failed: #{e.message.lines.first.to_s.strip}"
       ensure
-        queries&.close
+        conn&.close
       end
 
       def print_report(report)
@@ -73,22 +77,23 @@ module TaskerCore
       end
 
       def tasks_table(rows)
-        table = Table.new("TASK", *TASK_STATES.map(&:upcase), "TOTAL")
+        states = TaskerCore::States::TASK
+        table = Table.new("TASK", *states.map(&:upcase), "TOTAL")
         grouped = rows.group_by { |row| "#{row["namespace"]}/#{row["name"]}" }
         totals = Hash.new(0)
         grouped.each do |label, group|
           counts = group.to_h { |row| [row["state"], row["count"]] }
           counts.each { |state, count| totals[state] += count }
-          table << [label, *TASK_STATES.map { |s| counts.fetch(s, 0) }, counts.values.sum]
+          table << [label, *states.map { |s| counts.fetch(s, 0) }, counts.values.sum]
         end
-        table << ["all", *TASK_STATES.map { |s| totals[s] }, totals.values.sum] if grouped.size > 1
+        table << ["all", *states.map { |s| totals[s] }, totals.values.sum] if grouped.size > 1
         table
       end
 
       def queues_table(rows)
         table = Table.new("QUEUE", "DEPTH", "VISIBLE", "IN_FLIGHT", "DELAYED", "OLDEST", "ARCHIVED")
         rows.each do |row|
-          table << [row["queue"], row["depth"], row["visible"], row["in_flight"], row["delayed"],
+          table << [row["queue_name"], row["depth"], row["visible"], row["in_flight"], row["delayed"],
                     Format.duration(row["oldest_age_seconds"]), row["archived"]]
         end
         table
@@ -115,8 +120,11 @@ module TaskerCore
       end
 
       def connections_table(rows)
-        table = Table.new("APPLICATION", "CONNECTIONS", "CLIENTS")
-        rows.each { |row| table << [row["application_name"], row["connections"], row["clients"]] }
+        table = Table.new("APPLICATION", "CONNECTIONS", "ORCHESTRATORS", "WORKERS", "ACTIVE", "CLIENT")
+        rows.each do |row|
+          table << [row["application_name"], row["connections"], row["orchestrators"], row["workers"], row["active"],
+                    row["client_addr"] || "local"]
+        end
         table
       end
 

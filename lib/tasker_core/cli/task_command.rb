@@ -1,12 +1,12 @@
 # frozen_string_literal: true
 
 require "tasker_core/cli/command"
+require "tasker_core/types/base"
 
 module TaskerCore
   class CLI
     # tasker-core task UUID
     class TaskCommand < Command
-      UUID = /\A\h{8}-\h{4}-\h{4}-\h{4}-\h{12}\z/
       FAILED = %w[error cancelled].freeze
 
       command "task", "task UUID [options]", <<~TEXT
@@ -22,7 +22,7 @@ module TaskerCore
 
       def run(argv)
         uuid = arguments!(argv, 1..1, "a task UUID").first
-        raise UsageError, "task: #{uuid.inspect} is not a UUID" unless UUID.match?(uuid)
+        raise UsageError, "task: #{uuid.inspect} is not a UUID" unless TaskerCore::Types::UUID_FORMAT.match?(uuid)
 
         configure!
         status = fetch(uuid)

@@ -9,8 +9,11 @@ module TaskerCore
       command "web", "web [--port N] [--host HOST] [--actions]", <<~TEXT
         Serves the web dashboard (TaskerCore::Web) until interrupted. It has no authentication:
         bind it to 127.0.0.1 (the default) or put it behind your own. --actions enables cancel,
-        retry and resolve buttons.
+        retry and resolve buttons. The forms' CSRF tokens are signed with TASKER_WEB_CSRF_SECRET
+        (at least 32 bytes; set the same value on every process behind one address), else with a
+        secret generated for this process.
       TEXT
+      SECRET_ENV = "TASKER_WEB_CSRF_SECRET"
 
       def options(opts)
         @options[:port] = 9292
@@ -26,6 +29,8 @@ module TaskerCore
         web = load_web
         options = { port: @options[:port], host: @options[:host] }
         options[:actions] = true if @options[:actions]
+        secret = ENV.fetch(SECRET_ENV, "")
+        options[:csrf_secret] = TaskerCore::Web::Csrf.secret(secret, SECRET_ENV) unless secret.empty?
         web.run!(**options)
         0
       end

@@ -26,7 +26,7 @@ module TaskerCore
 
       def api_task(request, params, _csrf)
         uuid = params.fetch("uuid")
-        return json(404, "error" => "#{uuid} is not a task uuid") unless uuid.match?(Pages::UUID)
+        return json(404, "error" => "#{uuid} is not a task uuid") unless task_uuid?(uuid)
 
         status = TaskerCore.task_status(uuid).to_h
         json(200, status.merge("transitions" => queries.transitions(uuid),

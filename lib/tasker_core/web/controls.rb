@@ -42,7 +42,7 @@ module TaskerCore
         return refusal if refusal
 
         uuid = params.fetch("uuid")
-        return not_found(request, "#{uuid} is not a task uuid.") unless uuid.match?(Pages::UUID)
+        return not_found(request, "#{uuid} is not a task uuid.") unless task_uuid?(uuid)
 
         yield uuid, actor_for(request.env)
         query = { "done" => done, "step" => step }.compact
@@ -59,14 +59,12 @@ module TaskerCore
                               "This dashboard is read-only. Actions are enabled with " \
                               "TaskerCore::Web.actions_enabled = true (or TaskerCore::Web.new(actions: true)).")
         end
-        return nil if csrf.valid?(request.POST[Csrf::FIELD])
-
-        action_error(request, 403, "Invalid security token",
-                     "The form's CSRF token did not match this session. Reload the page and try again.")
+        message = csrf.refusal(request.POST[Csrf::FIELD])
+        message && action_error(request, 403, "Invalid security token", message)
       end
 
       def action_error(request, status, title, message, uuid = nil)
-        back = uuid&.match?(Pages::UUID) ? "/tasks/#{uuid}" : nil
+        back = task_uuid?(uuid) ? "/tasks/#{uuid}" : nil
         page = View.new(script_name: request.script_name, csrf: nil, actions_enabled: actions_enabled?,
                         poll_interval: 0)
         html(status, page.page(:error, title: title, status: status, message: message, back: back))

@@ -4,7 +4,6 @@ module TaskerCore
   class Web
     # The HTML pages: overview, task list, task detail, templates; and the static assets.
     module Pages
-      UUID = /\A\h{8}-\h{4}-\h{4}-\h{4}-\h{12}\z/
       NOTICES = {
         "cancelled" => "The task was cancelled.",
         "retried" => "The task's failed steps were sent back to run again.",
@@ -22,13 +21,13 @@ module TaskerCore
         result = filters.valid? ? queries.tasks(filters) : { "tasks" => [], "older" => nil, "newer" => nil }
         page = view(request, csrf)
         body = page.page(:tasks, title: "Tasks", nav: :tasks, filters: filters, result: result,
-                                 task_names: queries.task_names, states: Queries::TASK_STATES)
+                                 task_names: queries.task_names, states: TaskerCore::States::TASK)
         html(filters.valid? ? 200 : 400, body)
       end
 
       def task_page(request, params, csrf)
         uuid = params.fetch("uuid")
-        return not_found(request, "#{uuid} is not a task uuid.") unless uuid.match?(UUID)
+        return not_found(request, "#{uuid} is not a task uuid.") unless task_uuid?(uuid)
 
         status = TaskerCore.task_status(uuid).to_h
         page = view(request, csrf)

@@ -1,26 +1,22 @@
 # frozen_string_literal: true
 
 require "json"
-require "tasker_core/queue_name"
+require "tasker_core/status_queries"
 
 module TaskerCore
   class Web
-    # Every SQL statement the dashboard runs, on its own read-only connections. Values are
-    # always bind parameters; the only identifiers built from data are pgmq queue tables, and
-    # their names are checked against TaskerCore::QUEUE_NAME first. Timestamps come back as
-    # ISO 8601 UTC strings with microseconds, so a keyset cursor round-trips exactly.
+    # The dashboard's SQL, on its own read-only connections: the overview is
+    # TaskerCore::StatusQueries (what `tasker-core status` shows too) plus the latest failures;
+    # the rest are the task list's keyset pages, the registry's names and a task's history.
+    # Values are always bind parameters. Timestamps come back as ISO 8601 UTC strings with
+    # microseconds, so a keyset cursor round-trips exactly.
     class Queries
-      TASK_STATES = %w[pending in_progress complete error cancelled resolved_manually].freeze
-      STEP_STATES = %w[pending enqueued in_progress complete waiting_for_retry error cancelled
-                       resolved_manually].freeze
-      INTERNAL_QUEUES = %w[tasker_step_results tasker_task_requests].freeze
-      ORCHESTRATOR_LISTEN = 'LISTEN "tasker_q_tasker_step_results"'
       TRANSITIONS_LIMIT = 500
-      ACTIVE_TASK = "t.state IN ('pending', 'in_progress')" # found through tasks_active_idx
+      LAST_HOUR = 3600
+      RETRYING_SHOWN = 20
 
-      # Writes a timestamptz column as 2026-01-02T03:04:05.123456Z.
       def self.iso(column)
-        "to_char(#{column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+        TaskerCore::StatusQueries.iso(column)
       end
 
       TASK_COLUMNS = <<~SQL.freeze
@@ -48,15 +44,15 @@ module TaskerCore
       # Everything on the overview page, from one connection.
       def overview
         @pool.with do |conn|
+          status = TaskerCore::StatusQueries.new(conn)
           {
-            "last_hour" => last_hour(conn),
-            "unfinished_tasks" => Integer(conn.exec(<<~SQL).getvalue(0, 0)),
-              SELECT count(*) FROM tasker.tasks WHERE state IN ('pending', 'in_progress')
-            SQL
-            "queues" => queues(conn),
-            "waiting_for_retry" => waiting_for_retry(conn),
+            "last_hour" => status.tasks_by_state(since_seconds: LAST_HOUR),
+            "unfinished_tasks" => status.unfinished_task_count,
+            "queues" => status.queues,
+            "waiting_for_retry" => { "count" => status.retrying_count,
+                                     "steps" => status.retrying_steps(limit: RETRYING_SHOWN) },
             "recent_errors" => recent_errors(conn),
-            "processes" => processes(conn),
+            "processes" => status.connections,
             "database_time" => conn.exec("SELECT #{self.class.iso("clock_timestamp()")}").getvalue(0, 0)
           }
         end
@@ -158,94 +154,11 @@ module TaskerCore
                   "steps_done" => row["steps_done"].to_i, "steps_failed" => row["steps_failed"].to_i)
       end
 
-      def last_hour(conn)
-        conn.exec(<<~SQL).map { |row| row.merge("count" => Integer(row["count"])) }
-          SELECT namespace, name, state, count(*) AS count FROM tasker.tasks
-           WHERE created_at >= now() - interval '1 hour'
-           GROUP BY namespace, name, state ORDER BY namespace, name, state
-        SQL
-      end
-
-      # Depth, messages visible now, delayed or in flight, and the oldest message's age, per queue.
-      def queues(conn)
-        names = conn.exec("SELECT queue_name FROM pgmq.meta ORDER BY queue_name").column_values(0)
-        names = names.grep(TaskerCore::QUEUE_NAME)
-        return [] if names.empty?
-
-        parts = names.map do |name|
-          table = conn.quote_ident("q_#{name}")
-          <<~SQL
-            SELECT #{conn.escape_literal(name)} AS queue_name, count(*) AS depth,
-                   count(*) FILTER (WHERE vt <= clock_timestamp()) AS visible,
-                   count(*) FILTER (WHERE vt > clock_timestamp() AND read_ct = 0) AS delayed,
-                   count(*) FILTER (WHERE vt > clock_timestamp() AND read_ct > 0) AS in_flight,
-                   max(read_ct) AS max_read_ct,
-                   extract(epoch FROM clock_timestamp() - min(enqueued_at)) AS oldest_age_seconds
-              FROM pgmq.#{table}
-          SQL
-        end
-        conn.exec(parts.join("UNION ALL\n")).map { |row| queue_row(row) }
-      end
-
-      def queue_row(row)
-        name = row["queue_name"]
-        {
-          "queue_name" => name, "kind" => INTERNAL_QUEUES.include?(name) ? "internal" : "namespace",
-          "namespace" => name.end_with?("_queue") ? name.delete_suffix("_queue") : nil,
-          "depth" => row["depth"].to_i, "visible" => row["visible"].to_i, "delayed" => row["delayed"].to_i,
-          "in_flight" => row["in_flight"].to_i, "max_read_ct" => row["max_read_ct"]&.to_i,
-          "oldest_age_seconds" => row["oldest_age_seconds"]&.to_f&.round(1)
-        }
-      end
-
-      def waiting_for_retry(conn)
-        sql = "SELECT count(*) FROM tasker.tasks t JOIN tasker.workflow_steps s USING (task_uuid) WHERE #{ACTIVE_TASK}"
-        count = Integer(conn.exec("#{sql} AND s.state = 'waiting_for_retry'").getvalue(0, 0))
-        steps = conn.exec(<<~SQL).to_a
-          SELECT s.task_uuid, t.namespace, t.name AS task_name, s.name AS step_name, s.attempts,
-                 s.max_attempts, #{self.class.iso("s.backoff_until")} AS next_retry_at,
-                 s.last_error->>'message' AS error_message, s.last_error->>'class' AS error_class
-            FROM tasker.workflow_steps s JOIN tasker.tasks t ON t.task_uuid = s.task_uuid
-           WHERE #{ACTIVE_TASK} AND s.state = 'waiting_for_retry'
-           ORDER BY s.backoff_until NULLS FIRST LIMIT 20
-        SQL
-        steps.each do |row|
-          row["attempts"] = row["attempts"].to_i
-          row["max_attempts"] = row["max_attempts"].to_i
-        end
-        { "count" => count, "steps" => steps }
-      end
-
       def recent_errors(conn)
         conn.exec(<<~SQL).map { |row| task_row(row) }
           SELECT #{TASK_COLUMNS} FROM tasker.tasks t WHERE t.state = 'error'
            ORDER BY t.created_at DESC, t.task_uuid DESC LIMIT 10
         SQL
-      end
-
-      # Connections from tasker-core processes. PostgreSQL knows connections, not client
-      # processes: an orchestrator holds one connection LISTENing for step results, a worker one
-      # "fetcher" connection; the rest are pools (the Rust core's is named "tasker-core").
-      def processes(conn)
-        conn.exec_params(<<~SQL, [ORCHESTRATOR_LISTEN]).map { |row| process_row(row) }
-          SELECT regexp_replace(application_name, ' [0-9]+$', '') AS application_name,
-                 host(client_addr) AS client_addr, count(*) AS connections,
-                 count(*) FILTER (WHERE query = $1) AS orchestrators,
-                 count(*) FILTER (WHERE application_name = 'tasker-core worker fetcher') AS workers,
-                 count(*) FILTER (WHERE state = 'active') AS active,
-                 #{self.class.iso("min(backend_start)")} AS connected_since,
-                 #{self.class.iso("max(state_change)")} AS last_activity
-            FROM pg_stat_activity
-           WHERE datname = current_database() AND application_name LIKE 'tasker-core%'
-             AND pid <> pg_backend_pid()
-           GROUP BY 1, 2
-           ORDER BY 2 NULLS FIRST, 1
-        SQL
-      end
-
-      def process_row(row)
-        %w[connections orchestrators workers active].each { |key| row[key] = row[key].to_i }
-        row
       end
     end
   end

@@ -5,7 +5,7 @@ require "rack/utils"
 module TaskerCore
   class Web
     # The dashboard's routes: [method, pattern, handler]. Path segments are unescaped after
-    # matching, so a step name may hold any character.
+    # matching, so a step name may hold any character that is valid UTF-8.
     module Router
       SEGMENT = "(?<%s>[^/]+)"
       ROUTES = [
@@ -39,7 +39,8 @@ module TaskerCore
           next unless route_method == method
 
           params = found.named_captures.transform_values { |value| Rack::Utils.unescape_path(value) }
-          return [handler, params]
+          # A segment that is not UTF-8 names nothing the dashboard has: no such page.
+          return params.each_value.all?(&:valid_encoding?) ? [handler, params] : nil
         end
         allowed ? [:method_not_allowed, nil] : nil
       end

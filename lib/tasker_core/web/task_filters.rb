@@ -10,14 +10,14 @@ module TaskerCore
     class TaskFilters
       DEFAULT_LIMIT = 50
       MAX_LIMIT = 200
+      TIME = /\A\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z\z/ # a cursor's time, as Queries.iso writes it
       FIELDS = %w[namespace name state created_after created_before].freeze
-      UUID = /\A\h{8}-\h{4}-\h{4}-\h{4}-\h{12}\z/
 
       # A position in the list: the (created_at, task_uuid) of a row, as "<iso time>_<uuid>".
       Cursor = Struct.new(:created_at, :task_uuid) do
         def self.parse(text)
           time, uuid = text.to_s.split("_", 2)
-          return nil unless uuid&.match?(UUID) && time.match?(/\A\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z\z/)
+          return nil unless uuid&.match?(TaskerCore::Types::UUID_FORMAT) && time.match?(TIME)
 
           new(time, uuid.downcase)
         end
@@ -83,9 +83,9 @@ module TaskerCore
 
       def parse_state
         value = text("state")
-        return value if value.nil? || Queries::TASK_STATES.include?(value)
+        return value if value.nil? || TaskerCore::States::TASK.include?(value)
 
-        errors << "state must be one of #{Queries::TASK_STATES.join(", ")}"
+        errors << "state must be one of #{TaskerCore::States::TASK.join(", ")}"
         nil
       end
 

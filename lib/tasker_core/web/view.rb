@@ -21,8 +21,7 @@ module TaskerCore
     # One View per request: it knows the mount path, the CSRF token and whether actions are on.
     class View
       VIEWS = File.expand_path("views", __dir__)
-      STATES = (Queries::TASK_STATES + Queries::STEP_STATES).uniq.freeze
-      FINISHED = %w[complete error cancelled resolved_manually].freeze
+      STATES = (TaskerCore::States::TASK + TaskerCore::States::STEP).uniq.freeze
       JSON_LIMIT = 20_000
 
       def self.compile!
@@ -100,8 +99,14 @@ module TaskerCore
         raw_html(%(<span class="badge #{state_class(state)}">#{h(state.to_s.tr("_", " "))}</span>))
       end
 
+      # A task state that never moves again on its own.
       def finished?(state)
-        FINISHED.include?(state.to_s)
+        TaskerCore::States::TASK_FINISHED.include?(state.to_s)
+      end
+
+      # The finished task states, for app.js (which stops following a task that reached one).
+      def finished_states
+        TaskerCore::States::TASK_FINISHED.join(" ")
       end
 
       def time_tag(iso)

@@ -56,6 +56,7 @@ RSpec.describe "the dashboard mounted in Rails routes", db: true do
     expect(last_response.status).to eq(404)
 
     header "X-Admin", "yes"
+    header "Sec-Fetch-Site", "same-origin"
     get "/tasker/tasks/#{task.uuid}"
     expect(last_response.status).to eq(200)
     expect(last_response.body).to include(%(action="/tasker/tasks/#{task.uuid}/cancel"))

@@ -2,8 +2,9 @@
 (function () {
   "use strict";
 
-  var FINISHED = ["complete", "error", "cancelled", "resolved_manually"];
   var body = document.body;
+  // The task states that never move again: the page says which (TaskerCore::States::TASK_FINISHED).
+  var FINISHED = (body.getAttribute("data-finished") || "").split(" ");
 
   // Actions ask first: <form data-confirm="question">.
   document.addEventListener("submit", function (event) {

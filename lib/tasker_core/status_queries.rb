@@ -1,0 +1,163 @@
+# frozen_string_literal: true
+
+require "pg"
+require "tasker_core/errors"
+require "tasker_core/queue_name"
+require "tasker_core/states"
+
+module TaskerCore
+  # What the database says right now, for `tasker-core status` and the dashboard's overview:
+  # tasks by state, queue depths, steps that look stuck, steps waiting for a retry, connected
+  # tasker-core processes. One object per PG::Connection the caller lends (read-only, its own);
+  # PG errors pass through for the caller to map. Values are bind parameters, and no identifier
+  # is built from data (the queues' tables are read by tasker.queue_stats, which leaves out any
+  # queue whose name is not a valid queue name). Rows are Hashes
+  # with Integer and Float values, and times as ISO 8601 UTC strings with microseconds.
+  class StatusQueries
+    INTERNAL_QUEUES = %w[tasker_step_results tasker_task_requests].freeze
+    # An orchestrator holds one connection waiting in this statement; a worker one "fetcher".
+    ORCHESTRATOR_LISTEN = 'LISTEN "tasker_q_tasker_step_results"'
+    WORKER_FETCHER = "tasker-core worker fetcher"
+
+    # A SQL list of state names ('a', 'b'), from the constants in TaskerCore::States.
+    def self.sql_list(states)
+      states.map do |state|
+        raise TaskerCore::ArgumentError, "not a state name: #{state.inspect}" unless state.match?(/\A[a-z_]+\z/)
+
+        "'#{state}'"
+      end.join(", ")
+    end
+
+    # Writes a timestamptz column as 2026-01-02T03:04:05.123456Z.
+    def self.iso(column)
+      "to_char(#{column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+    end
+
+    # Unfinished tasks (t), and the steps of theirs that can still move (s): found through
+    # tasks_active_idx, so the cost follows the work in flight, not the history.
+    UNFINISHED_TASK = "t.state IN (#{sql_list(States::TASK - States::TASK_FINISHED)})".freeze
+    UNFINISHED_STEP = "#{UNFINISHED_TASK} AND s.state IN (#{sql_list(States::STEP - States::STEP_FINISHED)})".freeze
+
+    # A read-only connection for a caller without a pool (the CLI).
+    def self.connect(database_url, redacted_url:, application_name:)
+      conn = PG.connect(database_url, application_name: application_name)
+      conn.exec("SET default_transaction_read_only = on")
+      conn
+    rescue PG::Error => e
+      conn&.close
+      raise TaskerCore::DatabaseError, "cannot connect to #{redacted_url}: #{e.message.lines.first.to_s.strip}"
+    end
+
+    def initialize(conn)
+      @conn = conn
+    end
+
+    # [{namespace, name, state, count}], of the tasks created in the last since_seconds (or all).
+    def tasks_by_state(since_seconds: nil)
+      where = since_seconds ? "WHERE created_at >= now() - make_interval(secs => $1::double precision)" : ""
+      rows(<<~SQL, since_seconds ? [since_seconds] : [], integers: %w[count])
+        SELECT namespace, name, state, count(*) AS count FROM tasker.tasks #{where}
+         GROUP BY namespace, name, state ORDER BY namespace, name, state
+      SQL
+    end
+
+    def unfinished_task_count
+      Integer(@conn.exec("SELECT count(*) FROM tasker.tasks t WHERE #{UNFINISHED_TASK}").getvalue(0, 0))
+    end
+
+    # Per queue: depth, messages visible now, delayed (a retry's backoff) or in flight, the
+    # highest read count, the oldest message's age, and the archived (poison) messages
+    # (sql/queue_stats.sql).
+    def queues
+      rows("SELECT * FROM tasker.queue_stats()", [], integers: %w[depth visible delayed in_flight max_read_ct archived],
+                                                     floats: %w[oldest_age_seconds]).map { |row| queue_row(row) }
+    end
+
+    # Steps that look stuck: running past their timeout, enqueued for after_seconds (is a worker
+    # running for that namespace?), or ready but not enqueued (is an orchestrator running?).
+    def stuck_steps(after_seconds:, limit:)
+      rows(<<~SQL, [after_seconds, limit], integers: %w[attempts max_attempts], floats: %w[age_seconds])
+        SELECT * FROM (
+          SELECT s.task_uuid, t.namespace, t.name AS task_name, s.name AS step_name, s.state, s.attempts,
+                 s.max_attempts, s.handler, EXTRACT(EPOCH FROM now() - s.started_at)::float AS age_seconds,
+                 'running past its ' || s.timeout_seconds || ' s timeout' AS problem
+            FROM tasker.workflow_steps s JOIN tasker.tasks t USING (task_uuid)
+           WHERE #{UNFINISHED_STEP} AND s.state = 'in_progress'
+             AND s.started_at < now() - make_interval(secs => s.timeout_seconds)
+          UNION ALL
+          SELECT s.task_uuid, t.namespace, t.name, s.name, s.state, s.attempts, s.max_attempts, s.handler,
+                 EXTRACT(EPOCH FROM now() - s.enqueued_at)::float,
+                 'enqueued and not picked up (no worker for ' || t.namespace || '?)'
+            FROM tasker.workflow_steps s JOIN tasker.tasks t USING (task_uuid)
+           WHERE #{UNFINISHED_STEP} AND s.state = 'enqueued'
+             AND s.enqueued_at < now() - make_interval(secs => $1::double precision)
+          UNION ALL
+          SELECT t.task_uuid, t.namespace, t.name, r.name, r.state, r.attempts, r.max_attempts, NULL,
+                 EXTRACT(EPOCH FROM now() - t.updated_at)::float,
+                 'ready but not enqueued (no orchestrator running?)'
+            FROM tasker.tasks t CROSS JOIN LATERAL tasker.steps_readiness(ARRAY[t.task_uuid]) r
+           WHERE #{UNFINISHED_TASK} AND r.ready AND r.state = 'pending'
+             AND t.updated_at < now() - make_interval(secs => $1::double precision)
+        ) stuck ORDER BY age_seconds DESC NULLS LAST LIMIT $2
+      SQL
+    end
+
+    def retrying_count
+      Integer(@conn.exec(<<~SQL).getvalue(0, 0))
+        SELECT count(*) FROM tasker.workflow_steps s JOIN tasker.tasks t USING (task_uuid)
+         WHERE #{UNFINISHED_STEP} AND s.state = 'waiting_for_retry'
+      SQL
+    end
+
+    # The steps waiting for a retry, due soonest first.
+    def retrying_steps(limit:)
+      rows(<<~SQL, [limit], integers: %w[attempts max_attempts], floats: %w[retry_in_seconds])
+        SELECT s.task_uuid, t.namespace, t.name AS task_name, s.name AS step_name, s.attempts, s.max_attempts,
+               #{self.class.iso("s.backoff_until")} AS next_retry_at,
+               EXTRACT(EPOCH FROM s.backoff_until - now())::float AS retry_in_seconds,
+               s.last_error->>'class' AS error_class, s.last_error->>'message' AS error_message
+          FROM tasker.workflow_steps s JOIN tasker.tasks t USING (task_uuid)
+         WHERE #{UNFINISHED_STEP} AND s.state = 'waiting_for_retry'
+         ORDER BY s.backoff_until NULLS FIRST LIMIT $1
+      SQL
+    end
+
+    # Connections from tasker-core processes (this one's own left out), by application name
+    # (without a trailing pid) and client address. PostgreSQL knows connections, not client
+    # processes: an orchestrator holds one connection LISTENing for step results, a worker one
+    # fetcher connection; the rest are pools (the Rust core's is named "tasker-core").
+    def connections
+      rows(<<~SQL, [ORCHESTRATOR_LISTEN, WORKER_FETCHER], integers: %w[connections orchestrators workers active])
+        SELECT regexp_replace(application_name, ' [0-9]+$', '') AS application_name,
+               host(client_addr) AS client_addr, count(*) AS connections,
+               count(*) FILTER (WHERE query = $1) AS orchestrators,
+               count(*) FILTER (WHERE application_name = $2) AS workers,
+               count(*) FILTER (WHERE state = 'active') AS active,
+               #{self.class.iso("min(backend_start)")} AS connected_since,
+               #{self.class.iso("max(state_change)")} AS last_activity
+          FROM pg_stat_activity
+         WHERE datname = current_database() AND application_name LIKE 'tasker-core%'
+           AND pid <> pg_backend_pid()
+         GROUP BY 1, 2
+         ORDER BY 2 NULLS FIRST, 1
+      SQL
+    end
+
+    private
+
+    def queue_row(row)
+      name = row["queue_name"]
+      row.merge("kind" => INTERNAL_QUEUES.include?(name) ? "internal" : "namespace",
+                "namespace" => name.end_with?("_queue") ? name.delete_suffix("_queue") : nil)
+    end
+
+    # The result's rows, with the named columns as Integer and Float (NULL stays nil).
+    def rows(sql, params, integers: [], floats: [])
+      @conn.exec_params(sql, params).map do |row|
+        integers.each { |key| row[key] &&= Integer(row[key]) }
+        floats.each { |key| row[key] &&= Float(row[key]) }
+        row
+      end
+    end
+  end
+end
