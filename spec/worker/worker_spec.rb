@@ -113,7 +113,8 @@ RSpec.describe TaskerCore::Worker, db: true do
     connection = TaskerCore::Worker::Connection.new(settings, TaskerCore::Worker::Lifecycle.new, role: "spec")
     stats = TaskerCore::Worker::Stats.new
     processor = TaskerCore::Worker::MessageProcessor.new(
-      client: TaskerCore::Worker::QueueClient.new(connection), runner: nil, builder: nil, stats: stats, logger: logger
+      client: TaskerCore::Worker::QueueClient.new(connection), runner: nil, builder: nil, stats: stats, logger: logger,
+      watchdog: nil
     )
     processor.process(TaskerCore::Worker::Job.new(queue: queue, msg_id: msg_id, read_ct: 1, payload: "{not json"))
     connection.close
