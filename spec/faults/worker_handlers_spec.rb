@@ -189,8 +189,11 @@ RSpec.describe "worker against misbehaving handlers", :fault do
       row && row["hidden"].to_f
     end
     Timeout.timeout(10) { sleep 0.05 until hidden_for.call }
-    sleep 2 # past the first heartbeat (a third of timeout_seconds)
-    expect(hidden_for.call).to be > 3.5 # the read hid it for 3 s; the heartbeat pushed that out
+    # The read hid it for 3 s; the first heartbeat, a third of timeout_seconds later, for 3 s
+    # from then. Watched until the handler (2.5 s) is about to return.
+    watch_until = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 2
+    sleep 0.05 until hidden_for.call > 3.5 || Process.clock_gettime(Process::CLOCK_MONOTONIC) > watch_until
+    expect(hidden_for.call).to be > 3.5
     expect(TaskerCore.wait_for_task(uuid, timeout: 15).state).to eq("complete")
   end
 
