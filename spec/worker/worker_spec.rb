@@ -195,6 +195,18 @@ RSpec.describe TaskerCore::Worker, db: true do
     end
   end
 
+  it "replaces its watchdog thread if it dies, and says so" do
+    with_worker(**worker_options) do |worker|
+      watchdogs = -> { Thread.list.select { |thread| thread.name == "tasker-watchdog" && thread.alive? } }
+      expect(watchdogs.call.size).to eq(1)
+      watchdogs.call.first.kill.join
+      expect(TaskerCore.wait_for_task(create("echo").uuid, timeout: 15).state).to eq("complete")
+      expect(watchdogs.call.size).to eq(1)
+      expect(worker.stats).to include(errors: 1, succeeded: 1)
+      expect(log.string).to include("the watchdog thread died")
+    end
+  end
+
   it "wakes up on a new message at once instead of waiting for the poll interval" do
     with_worker(**worker_options, poll_interval: 30) do
       sleep 0.2 # let the fetcher settle into its wait

@@ -40,6 +40,7 @@ module TaskerCore
       def watch(job, message, context)
         attempt = Attempt.new(job: job, message: message, context: context, started_at: now)
         @mutex.synchronize do
+          revive if @thread && !@thread.alive? && !@closed
           @running[attempt] = true
           @wakeup.signal if @wake_at.nil? || attempt.due_at < @wake_at
         end
@@ -75,6 +76,13 @@ module TaskerCore
       end
 
       private
+
+      # Its thread died (killed, or an error no rescue expected): a new one takes over.
+      def revive
+        @stats.increment(:errors)
+        @logger.error("tasker-core worker: the watchdog thread died; a new one takes its place")
+        start
+      end
 
       def run
         while (work = next_work)
