@@ -22,6 +22,8 @@ RSpec.describe "step timeouts", db: true do
   after { stop_orchestrator! }
 
   it "fails the overrunning attempt with TimeoutError, retries it and never submits the late result" do
+    failures = Queue.new
+    subscription = TaskerCore::Notifications.subscribe("step.failed.tasker_core") { |_, payload| failures << payload }
     task = TaskerCore.create_task(namespace: "slow", name: "overrun")
     ignored_before = TaskerCore::Orchestrator.status["results_ignored"]
     status = with_worker(namespaces: %w[slow], concurrency: 2, poll_interval: 0.2) do |worker|
@@ -40,5 +42,11 @@ RSpec.describe "step timeouts", db: true do
     expect(reasons).to eq(%w[claimed claimed]) # a retry, not a redelivery
     expect(TaskerCore::Orchestrator.status["results_ignored"]).to eq(ignored_before)
     expect(TaskerCore.task_status(task.uuid).step("work").results).to eq("finished_attempt" => 2)
+    failed = failures.pop(true)
+    expect(failed).to include(step_name: "work", attempt: 1, will_retry: true)
+    expect(failed[:error]).to include(class: "TaskerCore::TimeoutError", retryable: true)
+    expect(failures).to be_empty
+  ensure
+    TaskerCore::Notifications.unsubscribe(subscription) if subscription
   end
 end

@@ -1,7 +1,6 @@
 # frozen_string_literal: true
 
 require "json"
-require "tasker_core/notifications"
 
 module TaskerCore
   class Worker
@@ -58,12 +57,13 @@ module TaskerCore
 
       def run(job, message, claim)
         context = TaskerCore::Types::ExecutionContext.new(claim)
-        notify("step.started", context)
+        StepEvents.started(context)
         outcome = watched(job, message, context) { @runner.run(context) }
         return unless outcome
 
-        submit(job, outcome_result(job, message, context, outcome))
-        notify_outcome(context, outcome)
+        result = outcome_result(job, message, context, outcome)
+        submitted = submit(job, result)
+        StepEvents.finished(context, submitted.equal?(result) ? outcome : Submitter.outcome(submitted, outcome))
       rescue TaskerCore::Types::InvalidError => e
         error = ResultBuilder.error(e.class.name, "claim of step #{message.step_name} returned an " \
                                                   "unexpected shape: #{e.message}", retryable: false)
@@ -134,28 +134,6 @@ module TaskerCore
           "tasker-core worker: #{job}: step #{message.step_name} (#{message.step_uuid}) attempt " \
             "#{message.attempt} is superseded (#{claim.except("status")}); message deleted"
         end
-      end
-
-      # TaskerCore::Notifications events for one attempt (step.retried comes from the orchestrator).
-      def notify(event, context, **extra)
-        task = context.task
-        step = context.step
-        TaskerCore::Notifications.instrument(
-          "#{event}.tasker_core",
-          { task_uuid: task.uuid, step_uuid: step.uuid, namespace: task.namespace, name: task.name,
-            step_name: step.name, handler: step.handler, attempt: context.attempt,
-            max_attempts: step.max_attempts, **extra }
-        )
-      end
-
-      def notify_outcome(context, outcome)
-        duration_ms = outcome.duration_ms.round(3)
-        return notify("step.completed", context, duration_ms: duration_ms, result: outcome.result) if
-          outcome.success?
-
-        error = outcome.error.transform_keys(&:to_sym).slice(:class, :message, :retryable, :error_code)
-        notify("step.failed", context, duration_ms: duration_ms, error: error,
-                                       will_retry: error[:retryable] && context.attempt < context.step.max_attempts)
       end
 
       def submit(job, result)

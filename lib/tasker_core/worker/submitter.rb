@@ -22,10 +22,16 @@ module TaskerCore
         @logger = logger
       end
 
+      # Returns the result submitted: `result`, or its replacement when it was refused.
       def submit(job, result)
         send_result(job, result, dump(result))
       rescue JSON::JSONError, *REFUSED => e
         refused(job, result, e)
+      end
+
+      # The outcome as reported, for a result that was replaced by `submitted`.
+      def self.outcome(submitted, outcome)
+        HandlerRunner::Outcome.new(result: nil, error: submitted.error.to_h, duration_ms: outcome.duration_ms)
       end
 
       private
@@ -47,6 +53,7 @@ module TaskerCore
         end
         @stats.increment(result.success? ? :succeeded : :failed)
         log_failure(job, result) unless result.success?
+        result
       end
 
       def refused(job, result, error)

@@ -157,9 +157,11 @@ module TaskerCore
 
       def report(attempt, error_class, text)
         error = ResultBuilder.error(error_class, text, retryable: true)
+        duration_ms = attempt.elapsed_ms(now)
         result = @builder.failure(attempt.job, attempt.message, attempt: attempt.number, error: error,
-                                                                duration_ms: attempt.elapsed_ms(now))
+                                                                duration_ms: duration_ms)
         @submitter.submit(attempt.job, result)
+        StepEvents.finished(attempt.context, HandlerRunner::Outcome.new(error: error, duration_ms: duration_ms))
       end
 
       def now
