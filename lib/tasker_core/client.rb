@@ -48,13 +48,13 @@ module TaskerCore
     end
 
     def task_status(uuid)
-      TaskStatus.new(JSON.parse(Internal::Client.task_status(native, uuid.to_s)))
+      TaskStatus.new(parse_status(Internal::Client.task_status(native, uuid.to_s)))
     end
 
     # Blocks (other Ruby threads keep running) until the task is complete, error, cancelled
     # or resolved_manually; returns its status. Raises TimeoutError after `timeout` seconds.
     def wait_for_task(uuid, timeout: 30)
-      TaskStatus.new(JSON.parse(Internal::Client.wait_for_task(native, uuid.to_s, timeout.to_f)))
+      TaskStatus.new(parse_status(Internal::Client.wait_for_task(native, uuid.to_s, timeout.to_f)))
     end
 
     # Cancels the task: unfinished steps are cancelled and their queued messages removed;
@@ -80,6 +80,12 @@ module TaskerCore
     end
 
     private
+
+    # A status holds step results ({"steps": [{"results": ...}]}) and the task's context, each
+    # as deep as a result may be.
+    def parse_status(json)
+      JSON.parse(json, max_nesting: Worker::JsonValue.nesting(3))
+    end
 
     def native
       configuration.to_native

@@ -17,6 +17,10 @@ require "tasker_core/worker/connection"
 require "tasker_core/worker/queue_client"
 require "tasker_core/worker/json_value"
 require "tasker_core/worker/result_builder"
+require "tasker_core/worker/submitter"
+require "tasker_core/worker/step_events"
+require "tasker_core/worker/attempt"
+require "tasker_core/worker/watchdog"
 require "tasker_core/worker/handler_resolver"
 require "tasker_core/worker/handler_runner"
 require "tasker_core/worker/message_processor"
@@ -26,7 +30,8 @@ require "tasker_core/worker/executor_pool"
 module TaskerCore
   # Runs step handlers for some namespaces: reads `<namespace>_queue`, claims each step, runs
   # its handler and submits the result. Pure Ruby on the pg gem: one fetcher thread and
-  # `concurrency` executor threads, each with its own connection.
+  # `concurrency` executor threads, each with its own connection, and a watchdog thread that
+  # keeps running attempts' messages hidden and reports the ones that pass timeout_seconds.
   #
   #   worker = TaskerCore::Worker.start(namespaces: %w[fulfillment], concurrency: 4)
   #   worker.stats   # => {processed: 12, succeeded: 11, failed: 1, ...}
@@ -57,6 +62,7 @@ module TaskerCore
 
         build_parts
         prepare
+        @watchdog.start
         @executors.start
         @fetcher.start
         @state = :running
@@ -109,7 +115,7 @@ module TaskerCore
     end
 
     # Counts of what this worker did: processed, succeeded, failed, archived, stale, released,
-    # errors, plus in_flight (messages read and not finished yet).
+    # errors, timed_out, plus in_flight (messages read and not finished yet).
     def stats
       @stats.to_h.merge(in_flight: @capacity ? @capacity.in_flight : 0)
     end
@@ -129,6 +135,7 @@ module TaskerCore
       @waker.wake!
       @fetcher.join([deadline - now, 0].max)
       cut_short = @executors.shutdown(deadline)
+      @watchdog.stop([deadline - now, 1].max)
       @fetcher.kill
       @waker.close
       mark_stopped
@@ -148,8 +155,9 @@ module TaskerCore
       @waker = Waker.new
       @capacity = Capacity.new(@settings.concurrency, @waker)
       builder = ResultBuilder.new(worker_id: @id)
+      @watchdog = Watchdog.new(settings: @settings, lifecycle: @lifecycle, stats: @stats, builder: builder)
       @executors = ExecutorPool.new(settings: @settings, lifecycle: @lifecycle, capacity: @capacity,
-                                    stats: @stats, builder: builder)
+                                    stats: @stats, builder: builder, watchdog: @watchdog)
       @fetcher = Fetcher.new(settings: @settings, lifecycle: @lifecycle, capacity: @capacity, waker: @waker,
                              stats: @stats, dispatch: @executors.method(:push))
     end
@@ -161,6 +169,7 @@ module TaskerCore
       @lifecycle.stop!
       @fetcher.close
       @executors.shutdown(now)
+      @watchdog.stop(0)
       @waker.close
       raise
     end

@@ -1,7 +1,8 @@
 # frozen_string_literal: true
 
-# A step's timeout_seconds is its message's visibility timeout: a worker that overruns it
-# loses the step to another worker, and its late result changes nothing.
+# A step's timeout_seconds bounds one attempt: the worker that runs it reports the attempt as
+# failed with TaskerCore::TimeoutError once it overruns, the step is retried by its policy,
+# and the overrunning handler's late result is never submitted.
 RSpec.describe "step timeouts", db: true do
   class SpecOverrunOnce < TaskerCore::StepHandler
     def call(_task, _sequence, step)
@@ -20,24 +21,32 @@ RSpec.describe "step timeouts", db: true do
 
   after { stop_orchestrator! }
 
-  it "hands the step to another worker and ignores the late result" do
+  it "fails the overrunning attempt with TimeoutError, retries it and never submits the late result" do
+    failures = Queue.new
+    subscription = TaskerCore::Notifications.subscribe("step.failed.tasker_core") { |_, payload| failures << payload }
     task = TaskerCore.create_task(namespace: "slow", name: "overrun")
     ignored_before = TaskerCore::Orchestrator.status["results_ignored"]
-    status = with_worker(namespaces: %w[slow], concurrency: 2, poll_interval: 0.2) do
+    status = with_worker(namespaces: %w[slow], concurrency: 2, poll_interval: 0.2) do |worker|
       done = TaskerCore.wait_for_task(task.uuid, timeout: 15)
-      wait_until(timeout: 10, message: "late result") do
-        TaskerCore::Orchestrator.status["results_ignored"] > ignored_before
-      end
+      wait_until(timeout: 10, message: "the overrunning handler to return") { worker.stats[:in_flight].zero? }
+      expect(worker.stats).to include(timed_out: 1, failed: 1, succeeded: 1)
       done
     end
     work = status.step("work")
     expect(work).to have_attributes(state: "complete", attempts: 2, results: { "finished_attempt" => 2 })
+    expect(work.last_error).to include("class" => "TaskerCore::TimeoutError", "attempt" => 1)
     reasons = with_pg do |conn|
       conn.exec_params("SELECT reason FROM tasker.step_transitions WHERE step_uuid = $1 AND to_state = 'in_progress'
                          ORDER BY id", [work["step_uuid"]]).map { |r| r["reason"] }
     end
-    expect(reasons).to eq(%w[claimed redelivered])
-    # still complete with attempt 2's result after the late one arrived
+    expect(reasons).to eq(%w[claimed claimed]) # a retry, not a redelivery
+    expect(TaskerCore::Orchestrator.status["results_ignored"]).to eq(ignored_before)
     expect(TaskerCore.task_status(task.uuid).step("work").results).to eq("finished_attempt" => 2)
+    failed = failures.pop(true)
+    expect(failed).to include(step_name: "work", attempt: 1, will_retry: true)
+    expect(failed[:error]).to include(class: "TaskerCore::TimeoutError", retryable: true)
+    expect(failures).to be_empty
+  ensure
+    TaskerCore::Notifications.unsubscribe(subscription) if subscription
   end
 end

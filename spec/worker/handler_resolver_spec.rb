@@ -22,6 +22,26 @@ module ResolverSpecHandlers
       :module
     end
   end
+
+  # The Tasker family's entry point.
+  class Processes
+    def process(_task, _sequence, step)
+      "processed #{step.name}"
+    end
+  end
+
+  # Not a handler; its `new` must never run.
+  class Recorder
+    @made = 0
+
+    class << self
+      attr_accessor :made
+    end
+
+    def initialize
+      self.class.made += 1
+    end
+  end
 end
 
 RSpec.describe TaskerCore::Worker::HandlerResolver do
@@ -67,5 +87,21 @@ RSpec.describe TaskerCore::Worker::HandlerResolver do
       expect(e.error_class).to eq("TaskerCore::InvalidHandlerError")
       expect(e.message).to include("does not respond to call")
     }
+  end
+
+  it "refuses a class whose instances have neither call nor process without calling new" do
+    %w[File Thread PG::Connection ResolverSpecHandlers::Recorder].each do |name|
+      expect { resolver.resolve(task, step(name)) }.to raise_error(described_class::Error) { |e|
+        expect(e.error_class).to eq("TaskerCore::InvalidHandlerError")
+        expect(e.message).to include("handler #{name} ", "is a class that is not a step handler")
+      }
+    end
+    expect(ResolverSpecHandlers::Recorder.made).to eq(0)
+  end
+
+  it "runs a handler that has only process" do
+    handler = resolver.resolve(task, step("ResolverSpecHandlers::Processes"))
+    expect(described_class.invoke(handler, task, nil, step("ResolverSpecHandlers::Processes")))
+      .to eq("processed the_step")
   end
 end

@@ -33,6 +33,15 @@ module RunnerSpecHandlers
     end
   end
 
+  class Raises < TaskerCore::StepHandler
+    ERRORS = { "Interrupt" => Interrupt.new, "SignalException" => SignalException.new("TERM"),
+               "NoMemoryError" => NoMemoryError.new("no room"), "Exception" => Exception.new("plain") }.freeze
+
+    def call(task, *)
+      raise ERRORS.fetch(task.context.fetch("error"))
+    end
+  end
+
   class NotJson < TaskerCore::StepHandler
     def call(*)
       { "when" => Time.at(0) }
@@ -55,11 +64,11 @@ RSpec.describe TaskerCore::Worker::HandlerRunner do
   let(:log) { StringIO.new }
   let(:logger) { Logger.new(log) }
 
-  def context(handler, timeout: 30)
+  def context(handler, timeout: 30, task_context: { "base" => 100 })
     TaskerCore::Types::ExecutionContext.new(
       "attempt" => 1,
       "task" => { "uuid" => "0190b3a0-1111-7000-8000-000000000001", "namespace" => "spec", "name" => "run",
-                  "version" => "1.0.0", "context" => { "base" => 100 } },
+                  "version" => "1.0.0", "context" => task_context },
       "step" => { "uuid" => "0190b3a0-2222-7000-8000-000000000002", "name" => "the_step", "handler" => handler,
                   "config" => {}, "attempt" => 1, "max_attempts" => 3, "timeout_seconds" => timeout,
                   "depends_on" => %w[a b] },
@@ -99,5 +108,17 @@ RSpec.describe TaskerCore::Worker::HandlerRunner do
   it "fails an unknown handler permanently" do
     error = runner.run(context("RunnerSpecHandlers::Missing")).error
     expect(error).to include("class" => "TaskerCore::UnknownHandlerError", "retryable" => false)
+  end
+
+  it "turns any Exception into a retryable failure and keeps the thread alive" do
+    thread = Thread.new do
+      RunnerSpecHandlers::Raises::ERRORS.keys.map do |name|
+        runner.run(context("RunnerSpecHandlers::Raises", task_context: { "error" => name })).error
+      end
+    end
+    outcomes = thread.value
+    expect(thread.status).to be(false) # finished normally, not by an exception
+    expect(outcomes.map { |e| [e["class"], e["retryable"]] })
+      .to eq([["Interrupt", true], ["SignalException", true], ["NoMemoryError", true], ["Exception", true]])
   end
 end

@@ -69,4 +69,26 @@ RSpec.describe TaskerCore::Worker::ResultBuilder do
       expect(described_class.error_for(error)["retry_after"]).to be_nil
     end
   end
+
+  it "escapes NUL characters in an error's message, error_code and backtrace" do
+    error = described_class.error("RuntimeError", "bad\u0000news", retryable: true, error_code: "E\u0000",
+                                                                   backtrace: ["a.rb:1:in `x\u0000'"])
+    expect(error).to include("message" => "bad\\u0000news", "error_code" => "E\\u0000",
+                             "backtrace" => ["a.rb:1:in `x\\u0000'"])
+  end
+
+  it "makes the message of a result exactly as deep as JsonValue allows" do
+    deep = TaskerCore::Worker::JsonValue::MAX_DEPTH.times.reduce(1) { |inner, _| [inner] }
+    value = TaskerCore::Worker::JsonValue.normalize(deep)
+    result = builder.success(job, message, attempt: 1, result: value, duration_ms: 0)
+    expect(JSON.parse(described_class.dump(result), max_nesting: false)["result"]).to eq(deep)
+    expect { TaskerCore::Worker::JsonValue.normalize([deep]) }.to raise_error(TaskerCore::Worker::JsonValue::NotJson)
+  end
+
+  it "reads a claim whose ancestors' results are as deep as allowed" do
+    deep = TaskerCore::Worker::JsonValue::MAX_DEPTH.times.reduce(1) { |inner, _| [inner] }
+    text = JSON.generate({ "ancestors" => { "a" => deep } }, max_nesting: false)
+    claim = TaskerCore::Worker::QueueClient.parse_claim(text)
+    expect(claim["ancestors"]["a"]).to eq(deep)
+  end
 end

@@ -113,7 +113,8 @@ RSpec.describe TaskerCore::Worker, db: true do
     connection = TaskerCore::Worker::Connection.new(settings, TaskerCore::Worker::Lifecycle.new, role: "spec")
     stats = TaskerCore::Worker::Stats.new
     processor = TaskerCore::Worker::MessageProcessor.new(
-      client: TaskerCore::Worker::QueueClient.new(connection), runner: nil, builder: nil, stats: stats, logger: logger
+      client: TaskerCore::Worker::QueueClient.new(connection), runner: nil, builder: nil, stats: stats, logger: logger,
+      watchdog: nil
     )
     processor.process(TaskerCore::Worker::Job.new(queue: queue, msg_id: msg_id, read_ct: 1, payload: "{not json"))
     connection.close
@@ -190,6 +191,18 @@ RSpec.describe TaskerCore::Worker, db: true do
       expect(step.state).to eq("error")
       expect(step.last_error).to include("class" => "TaskerCore::AttemptsExhausted", "retryable" => false)
       expect(step.last_error["message"]).to include("delivered 2 times", "every attempt was lost")
+    end
+  end
+
+  it "replaces its watchdog thread if it dies, and says so" do
+    with_worker(**worker_options) do |worker|
+      watchdogs = -> { Thread.list.select { |thread| thread.name == "tasker-watchdog" && thread.alive? } }
+      expect(watchdogs.call.size).to eq(1)
+      watchdogs.call.first.kill.join
+      expect(TaskerCore.wait_for_task(create("echo").uuid, timeout: 15).state).to eq("complete")
+      expect(watchdogs.call.size).to eq(1)
+      expect(worker.stats).to include(errors: 1, succeeded: 1)
+      expect(log.string).to include("the watchdog thread died")
     end
   end
 

@@ -4,20 +4,26 @@ module TaskerCore
   class Worker
     # N executor threads, each with its own connection, taking jobs from one queue. A job
     # taken after stop began is handed back to pgmq (made visible again) instead of run.
+    # Nothing a job does ends an executor thread; if one dies anyway (a handler that kills its
+    # own thread), its capacity is released, the death counted in `errors` and logged, and a
+    # new thread takes its place.
     class ExecutorPool
       STOP = Object.new.freeze
 
-      def initialize(settings:, lifecycle:, capacity:, stats:, builder:)
+      def initialize(settings:, lifecycle:, capacity:, stats:, builder:, watchdog:)
         @settings = settings
         @lifecycle = lifecycle
         @capacity = capacity
         @stats = stats
         @builder = builder
+        @watchdog = watchdog
         @jobs = Thread::Queue.new
         @connections = Array.new(settings.concurrency) do |index|
           Connection.new(settings, lifecycle, role: "executor #{index + 1}")
         end
         @threads = []
+        @mutex = Mutex.new
+        @closed = false
       end
 
       # Opens every connection now so a bad database URL fails Worker.start.
@@ -26,11 +32,7 @@ module TaskerCore
       end
 
       def start
-        @threads = @connections.each_with_index.map do |connection, index|
-          thread = Thread.new { run(connection) }
-          thread.name = "tasker-executor-#{index + 1}"
-          thread
-        end
+        @mutex.synchronize { @threads = Array.new(@connections.size) { |index| spawn(index) } }
       end
 
       def push(job)
@@ -40,9 +42,13 @@ module TaskerCore
       # Lets running handlers finish until the deadline (a monotonic time), then kills the
       # threads still running; their messages reappear after their visibility timeout.
       def shutdown(deadline)
-        @threads.size.times { @jobs << STOP }
-        @threads.each { |thread| thread.join([deadline - now, 0].max) }
-        stragglers = @threads.select(&:alive?)
+        threads = @mutex.synchronize do
+          @closed = true
+          @threads.dup
+        end
+        threads.size.times { @jobs << STOP }
+        threads.each { |thread| thread.join([deadline - now, 0].max) }
+        stragglers = threads.select(&:alive?)
         stragglers.each(&:kill).each { |thread| thread.join(1) }
         @connections.each(&:close)
         stragglers.size
@@ -50,16 +56,39 @@ module TaskerCore
 
       private
 
-      def run(connection)
-        client = QueueClient.new(connection)
+      def spawn(index)
+        thread = Thread.new { run(index) }
+        thread.name = "tasker-executor-#{index + 1}"
+        thread
+      end
+
+      def run(index)
+        client = QueueClient.new(@connections[index])
         processor = MessageProcessor.new(client: client, runner: HandlerRunner.new(logger: logger),
                                          builder: @builder, stats: @stats, logger: logger,
-                                         max_reads: @settings.max_reads)
+                                         watchdog: @watchdog, max_reads: @settings.max_reads)
         loop do
           job = @jobs.pop
           break if job.equal?(STOP)
 
           work(job, client, processor)
+        end
+        stopped = true
+      ensure
+        replace(index) unless stopped
+      end
+
+      # The thread of executor `index` is dying (killed): a new one takes over, on a fresh
+      # connection (the old one may be in the middle of a statement).
+      def replace(index)
+        @mutex.synchronize do
+          next if @closed
+
+          @stats.increment(:errors)
+          logger.error("tasker-core worker: executor #{index + 1} died (its thread was killed, Thread#kill or " \
+                       "Thread.exit, most likely by a handler); a new executor thread takes its place")
+          @connections[index].discard!
+          @threads[index] = spawn(index)
         end
       end
 
@@ -67,7 +96,7 @@ module TaskerCore
         @lifecycle.stopping? ? release(job, client) : processor.process(job)
       rescue Connection::Stopped
         nil
-      rescue StandardError => e
+      rescue Exception => e # rubocop:disable Lint/RescueException -- an executor outlives every job
         failed(job, e, client)
       ensure
         @capacity.release

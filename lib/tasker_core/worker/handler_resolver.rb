@@ -3,11 +3,13 @@
 module TaskerCore
   class Worker
     # Turns a step's `handler` (a constant name from the template) into an object that
-    # responds to `call(task, sequence, step)`: a new instance per attempt for a class
-    # (StepHandler subclasses get the step's config), the object itself for a module or
-    # any other callable constant.
+    # responds to `call(task, sequence, step)` (or `process`, the Tasker family's name): a new
+    # instance per attempt for a class whose instances do (StepHandler subclasses get the
+    # step's config), the object itself for a module or any other callable constant. A class
+    # whose instances do not (File, Thread, PG::Connection) is refused before `new` is called.
     class HandlerResolver
       CONSTANT_PATH = /\A(?:::)?[A-Z]\w*(?:::[A-Z]\w*)*\z/
+      ENTRY_POINTS = %i[call process].freeze
 
       # The handler cannot be found or used. Retrying cannot help: the failure is permanent.
       class Error < StandardError
@@ -19,14 +21,17 @@ module TaskerCore
         end
       end
 
+      # Runs the handler's entry point: `call`, or `process` for a handler that has only that.
+      def self.invoke(handler, task, sequence, step)
+        handler.respond_to?(:call) ? handler.call(task, sequence, step) : handler.process(task, sequence, step)
+      end
+
       def resolve(task, step)
         constant = lookup(task, step)
-        handler = constant.is_a?(Class) ? instantiate(constant, step) : constant
-        return handler if handler.respond_to?(:call)
+        handler = constant.is_a?(Class) ? instantiate(constant, task, step) : constant
+        return handler if ENTRY_POINTS.any? { |name| handler.respond_to?(name) }
 
-        raise Error.new("TaskerCore::InvalidHandlerError",
-                        "handler #{step.handler} of step #{step.name.inspect} " \
-                        "(#{describe(task)}) does not respond to call(task, sequence, step)")
+        raise not_callable(task, step, "does not respond to call(task, sequence, step)")
       end
 
       private
@@ -42,8 +47,20 @@ module TaskerCore
                         "#{e.message.lines.first.to_s.strip} (is the handler class loaded in this worker process?)")
       end
 
-      def instantiate(klass, step)
+      # Looks at the class's instance methods first: `new` of an arbitrary class can do anything
+      # (open a file, start a thread, connect to a database).
+      def instantiate(klass, task, step)
+        unless ENTRY_POINTS.any? { |name| klass.public_method_defined?(name) }
+          raise not_callable(task, step, "is a class that is not a step handler: an instance of it does not respond " \
+                                         "to call(task, sequence, step) or process(task, sequence, step)")
+        end
+
         klass <= TaskerCore::StepHandler ? klass.new(config: step.config) : klass.new
+      end
+
+      def not_callable(task, step, problem)
+        Error.new("TaskerCore::InvalidHandlerError",
+                  "handler #{step.handler} of step #{step.name.inspect} (#{describe(task)}) #{problem}")
       end
 
       def describe(task)

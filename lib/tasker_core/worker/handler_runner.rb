@@ -4,16 +4,16 @@ module TaskerCore
   class Worker
     # Runs one claimed step's handler and reports what happened as an Outcome: the result
     # (already checked to be plain JSON) or the error, and how long it took. Never raises
-    # for anything the handler does.
+    # for anything the handler raises, Exception included (Interrupt, NoMemoryError,
+    # SignalException, SystemExit): the executor thread outlives every handler. A handler that
+    # kills its own thread is the Watchdog's to report. How long a handler may run is the
+    # Watchdog's too (timeout_seconds).
     class HandlerRunner
       Outcome = Struct.new(:result, :error, :duration_ms, keyword_init: true) do
         def success?
           error.nil?
         end
       end
-
-      # What a handler may raise without taking the executor thread down with it.
-      HANDLER_FAILURES = [StandardError, ScriptError, SystemStackError, SystemExit].freeze
 
       def initialize(logger:, resolver: HandlerResolver.new)
         @logger = logger
@@ -24,7 +24,6 @@ module TaskerCore
         started = now
         result, error = attempt(context)
         duration_ms = (now - started) * 1000.0
-        warn_overrun(context, duration_ms)
         Outcome.new(result: result, error: error, duration_ms: duration_ms)
       end
 
@@ -35,14 +34,14 @@ module TaskerCore
         step = context.step
         value = wrapped do
           handler = @resolver.resolve(task, step)
-          handler.call(task, context.sequence, step)
+          HandlerResolver.invoke(handler, task, context.sequence, step)
         end
         [JsonValue.normalize(value), nil]
       rescue HandlerResolver::Error => e
         [nil, ResultBuilder.error(e.error_class, e.message, retryable: false)]
       rescue JsonValue::NotJson => e
         [nil, serialization_error(context, e)]
-      rescue *HANDLER_FAILURES => e
+      rescue Exception => e # rubocop:disable Lint/RescueException -- see the class comment
         [nil, ResultBuilder.error_for(e)]
       end
 
@@ -57,15 +56,6 @@ module TaskerCore
         message = "step #{context.step.name.inspect} (handler #{context.step.handler}) returned a value " \
                   "that is not JSON: #{error.message}"
         ResultBuilder.error("TaskerCore::SerializationError", message, retryable: false)
-      end
-
-      def warn_overrun(context, duration_ms)
-        limit = context.step.timeout_seconds
-        return if duration_ms <= limit * 1000
-
-        @logger.warn("tasker-core worker: step #{context.step.name} (#{context.step.uuid}) took " \
-                     "#{duration_ms.round} ms, past its timeout of #{limit} s; its message may " \
-                     "have been redelivered to another worker meanwhile")
       end
 
       def now

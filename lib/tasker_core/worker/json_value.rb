@@ -7,8 +7,10 @@ module TaskerCore
     # Float, true, false, nil. Anything else raises NotJson naming the value's class and its
     # path; nothing is ever turned into JSON through to_s or to_json.
     module JsonValue
-      # Deeper than this and the orchestrator's JSON parser (recursion limit 128) would refuse
-      # the whole result message.
+      # How deep a value may nest (a result, an ancestor's result in a claim). The messages that
+      # carry such values are generated and parsed with `nesting(levels)`, this plus the levels
+      # of the message around the value, so a value that passed the check always fits its
+      # message; the orchestrator's parser (recursion limit 128) takes all of them.
       MAX_DEPTH = 100
       NUL_PROBLEM = "contains a NUL character (\\u0000), which PostgreSQL's jsonb cannot store"
 
@@ -24,6 +26,12 @@ module TaskerCore
       end
 
       module_function
+
+      # The nesting limit of a JSON document that holds values `levels` deep inside it: 1 for a
+      # result message ({"result": value}), 2 for a claim ({"ancestors": {"name": value}}).
+      def nesting(levels)
+        MAX_DEPTH + levels
+      end
 
       def normalize(value, path = "$", depth = 0)
         case value

@@ -1,21 +1,23 @@
 # frozen_string_literal: true
 
 require "json"
-require "tasker_core/notifications"
 
 module TaskerCore
   class Worker
     # What an executor does with one message: check its shape, claim the step, run the
-    # handler and submit the result (or archive / delete the message when there is nothing
-    # to run). Database errors propagate to the executor; handler errors never do.
+    # handler under the Watchdog and submit the result (or archive / delete the message when
+    # there is nothing to run). Database errors propagate to the executor; handler errors
+    # never do.
     class MessageProcessor
-      def initialize(client:, runner:, builder:, stats:, logger:, max_reads: Settings::DEFAULT_MAX_READS)
+      def initialize(client:, runner:, builder:, stats:, logger:, watchdog:, max_reads: Settings::DEFAULT_MAX_READS)
         @max_reads = max_reads
         @client = client
         @runner = runner
         @builder = builder
         @stats = stats
         @logger = logger
+        @watchdog = watchdog
+        @submitter = Submitter.new(client: client, stats: stats, logger: logger)
       end
 
       def process(job)
@@ -54,22 +56,49 @@ module TaskerCore
 
       def run(job, message, claim)
         context = TaskerCore::Types::ExecutionContext.new(claim)
-        notify("step.started", context)
-        outcome = @runner.run(context)
-        result = if outcome.success?
-                   @builder.success(job, message, attempt: context.attempt, result: outcome.result,
-                                                  duration_ms: outcome.duration_ms)
-                 else
-                   @builder.failure(job, message, attempt: context.attempt, error: outcome.error,
-                                                  duration_ms: outcome.duration_ms)
-                 end
-        submit(job, result)
-        notify_outcome(context, outcome)
+        StepEvents.started(context)
+        outcome = watched(job, message, context) { @runner.run(context) }
+        return unless outcome
+
+        result = outcome_result(job, message, context, outcome)
+        submitted = submit(job, result)
+        StepEvents.finished(context, submitted.equal?(result) ? outcome : Submitter.outcome(submitted, outcome))
       rescue TaskerCore::Types::InvalidError => e
         error = ResultBuilder.error(e.class.name, "claim of step #{message.step_name} returned an " \
                                                   "unexpected shape: #{e.message}", retryable: false)
         submit(job, @builder.failure(job, message, attempt: claim["attempt"] || message.attempt,
                                                    error: error, duration_ms: 0))
+      end
+
+      # The handler's outcome, or nil when the Watchdog already reported the attempt (it ran
+      # past its timeout): then the late result is only logged. If the thread dies in the
+      # handler (Thread#kill), the Watchdog reports the attempt.
+      def watched(job, message, context)
+        attempt = @watchdog.watch(job, message, context)
+        outcome = yield
+        finished = @watchdog.finish(attempt)
+        return outcome if finished
+
+        ignore_late(attempt, outcome)
+      ensure
+        @watchdog.abandon(attempt) if attempt && finished.nil?
+      end
+
+      def ignore_late(attempt, outcome)
+        @logger.warn("tasker-core worker: #{attempt} returned #{outcome.success? ? "a result" : "an error"} after " \
+                     "#{outcome.duration_ms.round} ms, past its timeout_seconds = #{attempt.timeout_seconds} s; " \
+                     "it was already reported as failed (TaskerCore::TimeoutError), so this late outcome is ignored")
+        nil
+      end
+
+      def outcome_result(job, message, context, outcome)
+        if outcome.success?
+          @builder.success(job, message, attempt: context.attempt, result: outcome.result,
+                                         duration_ms: outcome.duration_ms)
+        else
+          @builder.failure(job, message, attempt: context.attempt, error: outcome.error,
+                                         duration_ms: outcome.duration_ms)
+        end
       end
 
       def report_exhausted(job, message, claim)
@@ -106,54 +135,8 @@ module TaskerCore
         end
       end
 
-      # TaskerCore::Notifications events for one attempt (step.retried comes from the orchestrator).
-      def notify(event, context, **extra)
-        task = context.task
-        step = context.step
-        TaskerCore::Notifications.instrument(
-          "#{event}.tasker_core",
-          { task_uuid: task.uuid, step_uuid: step.uuid, namespace: task.namespace, name: task.name,
-            step_name: step.name, handler: step.handler, attempt: context.attempt,
-            max_attempts: step.max_attempts, **extra }
-        )
-      end
-
-      def notify_outcome(context, outcome)
-        duration_ms = outcome.duration_ms.round(3)
-        return notify("step.completed", context, duration_ms: duration_ms, result: outcome.result) if
-          outcome.success?
-
-        error = outcome.error.transform_keys(&:to_sym).slice(:class, :message, :retryable, :error_code)
-        notify("step.failed", context, duration_ms: duration_ms, error: error,
-                                       will_retry: error[:retryable] && context.attempt < context.step.max_attempts)
-      end
-
-      SUBMIT_TRIES = 3
-
-      # A result is worth keeping across a reconnect: re-sending it is harmless (the
-      # orchestrator ignores a duplicate of an attempt it already processed).
       def submit(job, result)
-        json = ResultBuilder.dump(result)
-        tries = 0
-        begin
-          @client.submit(job.queue, job.msg_id, json)
-        rescue PG::Error => e
-          raise unless Connection.lost?(e) && (tries += 1) < SUBMIT_TRIES
-
-          @logger.warn("tasker-core worker: #{job}: connection lost while submitting the result " \
-                       "(#{e.class}); reconnecting to submit it again")
-          retry
-        end
-        @stats.increment(result.success? ? :succeeded : :failed)
-        log_failure(job, result) unless result.success?
-      end
-
-      def log_failure(job, result)
-        error = result.error
-        @logger.info do
-          "tasker-core worker: #{job}: step #{result.step_uuid} attempt #{result.attempt} failed " \
-            "(#{error[:class]}#{error.retryable ? ", retryable" : ""}): #{error.message}"
-        end
+        @submitter.submit(job, result)
       end
 
       def archive(job, problem)

@@ -19,7 +19,7 @@ module TaskerCore
         rows = @connection.exec_prepared("claim #{queue}", QueueClient.claim_sql(queue), [visibility, qty, max_reads])
         rows.map do |row|
           Job.new(queue: queue, msg_id: Integer(row["msg_id"]), read_ct: Integer(row["read_ct"]),
-                  payload: row["message"], claim: JSON.parse(row["claim"]))
+                  payload: row["message"], claim: QueueClient.parse_claim(row["claim"]))
         end
       end
 
@@ -34,7 +34,18 @@ module TaskerCore
 
       # Makes a read message visible again at once (it was read but will not be worked on).
       def release(queue, msg_id)
-        exec("SELECT 1 FROM pgmq.set_vt($1::text, $2::bigint, 0)", [queue, msg_id])
+        hide(queue, msg_id, 0)
+      end
+
+      # Hides the message from every reader for `seconds` from now (pgmq.set_vt): the heartbeat
+      # of a running attempt. Nothing happens to a message that is gone.
+      def hide(queue, msg_id, seconds)
+        exec("SELECT 1 FROM pgmq.set_vt($1::text, $2::bigint, $3::integer)", [queue, msg_id, seconds])
+      end
+
+      # A claim holds the task's context and the ancestors' results two levels deep.
+      def self.parse_claim(text)
+        JSON.parse(text, max_nesting: JsonValue.nesting(2))
       end
 
       # Sends the result to tasker_step_results and deletes the step message, in one transaction.

@@ -28,8 +28,17 @@ module TaskerCore
         build(job, message, attempt: attempt, status: "failure", result: nil, error: error, duration_ms: duration_ms)
       end
 
+      # The message's JSON text. A result nests up to JsonValue::MAX_DEPTH levels one level
+      # below the message itself.
       def self.dump(step_result)
-        JSON.generate(step_result.to_h)
+        JSON.generate(step_result.to_h, max_nesting: JsonValue.nesting(1))
+      end
+
+      # The same attempt's result, now a permanent failure with `error`: for a result that
+      # could not be submitted as it was (the database refused it).
+      def self.replace_with_failure(step_result, error)
+        TaskerCore::Types::StepResult.new(step_result.to_h.merge("status" => "failure", "result" => nil,
+                                                                 "error" => error))
       end
 
       # The `error` part for an exception a handler raised.
@@ -48,20 +57,24 @@ module TaskerCore
           "backtrace" => Array(backtrace).first(BACKTRACE_LINES).map { |line| text(line) } }
       end
 
-      # PermanentError never; RetryableError and other StandardErrors always; errors in the
-      # handler's code itself (NotImplementedError, SyntaxError, stack overflow) never.
-      def self.retryable?(exception)
-        return false if exception.is_a?(TaskerCore::PermanentError)
+      # Errors in the handler's code itself (NotImplementedError, SyntaxError, stack overflow),
+      # an explicit `exit` and PermanentError are final: trying again cannot help.
+      FINAL = [TaskerCore::PermanentError, ScriptError, SystemStackError, SystemExit].freeze
 
-        exception.is_a?(StandardError)
+      # Everything else a handler raises is retryable: RetryableError, any StandardError, and
+      # the rest of Exception (NoMemoryError, Interrupt, SignalException, Exception itself).
+      def self.retryable?(exception)
+        FINAL.none? { |klass| exception.is_a?(klass) }
       end
 
       def self.seconds(value)
         value.is_a?(Numeric) && value.to_f.finite? && !value.negative? ? value : nil
       end
 
+      # Valid UTF-8 that jsonb can store: a NUL becomes the six characters \u0000.
       def self.text(value)
         value.to_s.encode(Encoding::UTF_8, invalid: :replace, undef: :replace, replace: "?").scrub("?")
+             .gsub("\0") { "\\u0000" }
       end
 
       private

@@ -5,9 +5,11 @@ module TaskerCore
     # Thread-safe counters of what the worker did with the messages it read.
     #   processed: messages taken up by an executor    succeeded / failed: results submitted
     #   archived:  malformed or unknown messages        stale: superseded messages deleted
-    #   released:  read but handed back at shutdown    errors: database or internal errors
+    #   released:  read but handed back at shutdown    errors: database or internal errors,
+    #   timed_out: attempts reported failed for          and executor threads that died
+    #              running past timeout_seconds          (counted in failed too)
     class Stats
-      KEYS = %i[processed succeeded failed archived stale released errors].freeze
+      KEYS = %i[processed succeeded failed archived stale released errors timed_out].freeze
 
       def initialize
         @mutex = Mutex.new
