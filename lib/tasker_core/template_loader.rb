@@ -59,14 +59,15 @@ module TaskerCore
     end
 
     # A plain JSON copy (String keys); anything that is not JSON is refused with its path, like
-    # a step's result. A YAML version like 1.0 (a Float) becomes "1.0".
+    # a step's result, and the template as a whole (depth 0) nests no deeper than a result may.
+    # A YAML version like 1.0 (a Float) becomes "1.0".
     def normalize(template)
       DataGraph.check!(template)
       template.each_with_object({}) do |(key, value), out|
         name = Worker::JsonValue.key_name(key, "")
         raise Worker::JsonValue::NotJson.new(name, key.class, "duplicate key #{name.inspect}") if out.key?(name)
 
-        out[name] = name == "version" && value.is_a?(Numeric) ? value.to_s : Worker::JsonValue.normalize(value, name)
+        out[name] = name == "version" && value.is_a?(Numeric) ? value.to_s : Worker::JsonValue.normalize(value, name, 1)
       end
     end
 

@@ -62,6 +62,13 @@ RSpec.describe "bad arguments to the public API", db: true do
     expect { TaskerCore.resolve_step(task.uuid, "only", results: nested(limit + 1)) }
       .to raise_error(TaskerCore::ArgumentError, /Object at results(\.a){#{limit}}: nested deeper than #{limit} levels/)
     expect(TaskerCore.task_status(task.uuid).step("only").state).not_to eq("resolved_manually")
+    # The template is level 1, steps 2, the step 3, its config 4.
+    deep = { "namespace" => "inputs", "name" => "deep", "version" => "1",
+             "steps" => [{ "name" => "only", "handler" => "A", "config" => nested(limit - 2) }] }
+    expect { TaskerCore.register_templates!([deep]) }
+      .to raise_error(TaskerCore::TemplateError,
+                      /step "only": nested deeper than #{limit} levels at steps\[0\]\.config(\.a){#{limit - 3}}\z/)
+    TaskerCore.register_templates!([deep.merge("steps" => [deep["steps"][0].merge("config" => nested(limit - 3))])])
     FaultReport.record(name: "Context or resolve_step result deeper than the limit",
                        how: "#{limit + 1} levels: ArgumentError naming the path; #{limit} levels are accepted",
                        tasks: 1, completed: 0, duplicates: 0, lost: 0)
