@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "json"
+require "tasker_core/arguments"
 
 # The public API: configure once, then create tasks and ask about them from any process
 # (no orchestrator needed in the caller's process).
@@ -39,22 +40,22 @@ module TaskerCore
         raise ArgumentError, "context for #{namespace}/#{name} must be a Hash, got #{context.class}"
       end
 
-      request = { namespace: namespace.to_s, name: name.to_s, version: version&.to_s, context: context,
-                  initiator: initiator, source_system: source_system, reason: reason,
-                  tags: Array(tags).map(&:to_s), priority: Integer(priority), idempotency_key: idempotency_key }
-      task = Task.new(Internal::Client.create_task(native, encode_request(request)))
+      request = task_request(namespace: namespace, name: name, version: version, context: context,
+                             initiator: initiator, source_system: source_system, reason: reason, tags: tags,
+                             priority: priority, idempotency_key: idempotency_key)
+      task = Task.new(Internal::Client.create_task(native, generate(request)))
       notify_created(task, request) if task.created?
       task
     end
 
     def task_status(uuid)
-      TaskStatus.new(parse_status(Internal::Client.task_status(native, uuid.to_s)))
+      TaskStatus.new(parse(Internal::Client.task_status(native, uuid.to_s)))
     end
 
     # Blocks (other Ruby threads keep running) until the task is complete, error, cancelled
     # or resolved_manually; returns its status. Raises TimeoutError after `timeout` seconds.
     def wait_for_task(uuid, timeout: 30)
-      TaskStatus.new(parse_status(Internal::Client.wait_for_task(native, uuid.to_s, timeout.to_f)))
+      TaskStatus.new(parse(Internal::Client.wait_for_task(native, uuid.to_s, timeout.to_f)))
     end
 
     # Cancels the task: unfinished steps are cancelled and their queued messages removed;
@@ -70,22 +71,16 @@ module TaskerCore
 
     # Marks a step resolved_manually with the given results; its dependents then run.
     def resolve_step(uuid, step_name, results: {}, actor: nil, reason: nil)
-      json = encode_json(results, "results for step #{step_name}")
+      json = generate(Arguments.json(results, "results"))
       Internal::Client.resolve_step(native, uuid.to_s, step_name.to_s, json, audit(actor, reason))
     end
 
     # Registered templates: [{"namespace", "name", "version", "template", ...}].
     def templates
-      JSON.parse(Internal::Client.templates(native))
+      parse(Internal::Client.templates(native))
     end
 
     private
-
-    # A status holds step results ({"steps": [{"results": ...}]}) and the task's context, each
-    # as deep as a result may be.
-    def parse_status(json)
-      JSON.parse(json, max_nesting: Worker::JsonValue.nesting(3))
-    end
 
     def native
       configuration.to_native
@@ -98,18 +93,28 @@ module TaskerCore
                                  **request.slice(:initiator, :source_system, :reason, :tags) })
     end
 
-    def encode_request(request)
-      encode_json(request, "context for #{request[:namespace]}/#{request[:name]}")
+    # Every field checked (TaskerCore::ArgumentError naming it), nothing turned into JSON by to_s.
+    def task_request(namespace:, name:, version:, context:, tags:, priority:, **text)
+      { namespace: Arguments.text(namespace.to_s, "namespace"), name: Arguments.text(name.to_s, "name"),
+        version: Arguments.text(version&.to_s, "version"), context: Arguments.json(context, "context"),
+        **text.to_h { |field, value| [field, Arguments.text(value, field.to_s)] },
+        tags: Array(tags).each_with_index.map { |tag, i| Arguments.text(tag.to_s, "tags[#{i}]") },
+        priority: Integer(priority) }
     end
 
-    def encode_json(value, what)
-      JSON.generate(value)
-    rescue JSON::GeneratorError, Encoding::UndefinedConversionError => e
-      raise ArgumentError, "#{what} is not JSON-serializable: #{e.message}"
+    # The values are checked JSON already, as deep as Worker::JsonValue allows; inside a
+    # request, or a status, they sit deeper than the JSON gem's default limit (100) would let
+    # them. The core's own JSON parser stops at 128 levels.
+    def generate(value)
+      JSON.generate(value, max_nesting: false)
+    end
+
+    def parse(json)
+      JSON.parse(json, max_nesting: false)
     end
 
     def audit(actor, reason)
-      { "actor" => actor&.to_s, "reason" => reason&.to_s }
+      { "actor" => Arguments.text(actor, "actor"), "reason" => Arguments.text(reason, "reason") }
     end
 
     def ruby_log_level

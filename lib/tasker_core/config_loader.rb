@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 require "erb"
-require "yaml"
+require "tasker_core/yaml_document"
 
 module TaskerCore
   # The one configuration surface shared by the Railtie and the command line. Settings come in
@@ -101,7 +101,7 @@ module TaskerCore
 
     def read_file(path, environment)
       text = ERB.new(File.read(path)).result
-      data = YAML.safe_load(text, permitted_classes: [Symbol], aliases: true, filename: path) || {}
+      data = YamlDocument.load(text, filename: path) || {}
       unless data.is_a?(Hash)
         raise ConfigurationError,
               "#{path}: expected a mapping at the top level, got #{data.class}"
@@ -113,6 +113,8 @@ module TaskerCore
       section(path, data, "shared").merge(section(path, data, environment.to_s))
     rescue Psych::Exception => e
       raise ConfigurationError, "#{path}: invalid YAML: #{e.message}"
+    rescue DataGraph::Invalid => e
+      raise ConfigurationError, "#{path}: #{e.message}"
     rescue SystemCallError => e
       raise ConfigurationError, "cannot read #{path}: #{e.message}"
     end

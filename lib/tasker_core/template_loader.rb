@@ -1,7 +1,9 @@
 # frozen_string_literal: true
 
 require "json"
-require "yaml"
+require "tasker_core/data_graph"
+require "tasker_core/yaml_document"
+require "tasker_core/worker/json_value"
 
 module TaskerCore
   # Turns YAML files (globs) or Hashes into validated templates and registers them.
@@ -40,35 +42,49 @@ module TaskerCore
     end
 
     def load_yaml(path)
-      data = YAML.safe_load(File.read(path), permitted_classes: [Symbol], aliases: true, filename: path)
+      data = YamlDocument.load(File.read(path), filename: path)
       return data if data.is_a?(Hash)
 
       raise TemplateError, "#{path}: a template must be a YAML mapping, got #{data.class}"
     rescue Psych::Exception => e
       raise TemplateError, "#{path}: invalid YAML: #{e.message}"
+    rescue DataGraph::Invalid => e
+      raise TemplateError, "#{path}: #{e.message}"
     end
 
     def to_json(origin, hash)
-      normalized = normalize(hash)
-      JSON.generate(normalized)
-    rescue JSON::GeneratorError => e
-      raise TemplateError, "#{origin}: cannot be turned into a template: #{e.message}"
-    rescue TemplateError => e
-      raise TemplateError, "#{origin}: #{e.message}"
+      JSON.generate(normalize(hash))
+    rescue DataGraph::Invalid, Worker::JsonValue::NotJson => e
+      raise TemplateError, "#{origin}: template #{label(hash)}: #{step_of(hash, e.path)}#{e.message}"
     end
 
-    # String keys throughout; a YAML version like 1.0 (a Float) becomes "1.0".
-    def normalize(value)
-      case value
-      when Hash
-        value.each_with_object({}) do |(k, v), out|
-          key = k.to_s
-          out[key] = key == "version" && v.is_a?(Numeric) ? v.to_s : normalize(v)
-        end
-      when Array then value.map { |v| normalize(v) }
-      when Symbol then value.to_s
-      else value
+    # A plain JSON copy (String keys); anything that is not JSON is refused with its path, like
+    # a step's result, and the template as a whole (depth 0) nests no deeper than a result may.
+    # A YAML version like 1.0 (a Float) becomes "1.0".
+    def normalize(template)
+      DataGraph.check!(template)
+      template.each_with_object({}) do |(key, value), out|
+        name = Worker::JsonValue.key_name(key, "")
+        raise Worker::JsonValue::NotJson.new(name, key.class, "duplicate key #{name.inspect}") if out.key?(name)
+
+        out[name] = name == "version" && value.is_a?(Numeric) ? value.to_s : Worker::JsonValue.normalize(value, name, 1)
       end
+    end
+
+    def label(hash)
+      namespace, name, version = %w[namespace name version].map do |key|
+        value = hash[key] || hash[key.to_sym]
+        value.is_a?(String) || value.is_a?(Symbol) || value.is_a?(Numeric) ? value.to_s : "?"
+      end
+      "#{namespace}/#{name}@#{version}"
+    end
+
+    # 'step "charge": ' when the path is inside a step that has a name.
+    def step_of(hash, path)
+      index = path.to_s[/\Asteps\[(\d+)\]/, 1] or return ""
+      step = Array(hash["steps"] || hash[:steps])[index.to_i]
+      name = step.is_a?(Hash) ? step["name"] || step[:name] : nil
+      name.is_a?(String) ? "step #{name.inspect}: " : ""
     end
   end
 end

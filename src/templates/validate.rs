@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use super::model::Template;
 use crate::error::{Error, Result};
 use crate::messaging::queue::validate_namespace;
+use crate::orchestration::backoff::MAX_BACKOFF_SECONDS;
 
 pub const MAX_STEPS: usize = 500;
 const MAX_ATTEMPTS_LIMIT: i32 = 1000;
@@ -146,9 +147,11 @@ fn step_problems(t: &Template, out: &mut Vec<String>) {
             ("max_backoff_seconds", step.retry.max_backoff_seconds),
         ] {
             if let Some(v) = v {
-                if !(v > 0.0 && v.is_finite()) {
+                if !(v > 0.0 && v <= MAX_BACKOFF_SECONDS) {
                     out.push(format!(
-                        "{at}: retry.{key} must be a positive number, got {v}"
+                        "{at}: retry.{key} must be a positive number of seconds up to \
+                         {MAX_BACKOFF_SECONDS} (one day), got {}",
+                        number(v)
                     ));
                 }
             }
@@ -160,6 +163,15 @@ fn step_problems(t: &Template, out: &mut Vec<String>) {
                 ));
             }
         }
+    }
+}
+
+/// A number as a person would write it: 1e300 rather than its 301 digits.
+fn number(v: f64) -> String {
+    if v != 0.0 && !(1e-6..1e15).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
     }
 }
 
@@ -306,6 +318,34 @@ mod tests {
         assert!(err.contains("max_attempts must be between"), "{err}");
         assert!(err.contains("timeout_seconds must be between"), "{err}");
         assert!(error_of(&template("")).contains("no steps"));
+    }
+
+    #[test]
+    fn caps_backoff_at_one_day() {
+        let retry = |policy: &str| {
+            template(&format!(
+                r#"{{"name":"charge","handler":"A","retry":{{{policy}}}}}"#
+            ))
+        };
+        let day = retry(r#""backoff_base_seconds":86400,"max_backoff_seconds":86400"#);
+        assert!(parse_and_validate(&day).is_ok());
+        for (key, value) in [
+            ("backoff_base_seconds", "1e300"),
+            ("max_backoff_seconds", "1e308"),
+            ("max_backoff_seconds", "86400.5"),
+            ("backoff_base_seconds", "0"),
+            ("max_backoff_seconds", "-1"),
+        ] {
+            let err = error_of(&retry(&format!(r#""{key}":{value}"#)));
+            assert!(err.contains("shop/order@1.0.0"), "{err}");
+            assert!(
+                err.contains(&format!(r#"step "charge": retry.{key} must be"#)),
+                "{err}"
+            );
+            assert!(err.contains("up to 86400 (one day)"), "{err}");
+            assert!(err.len() < 300, "{err}");
+        }
+        assert!(error_of(&retry(r#""max_backoff_seconds":1e308"#)).contains("got 1e308"));
     }
 
     #[test]
