@@ -12,6 +12,9 @@ pub const TASK_FINISHED_CHANNEL: &str = "tasker_task_finished";
 
 const MAX_QUEUE_LEN: usize = 47;
 const MAX_NAMESPACE_LEN: usize = 41;
+/// The two rules below as regular expressions, for Ruby (TaskerCore::QUEUE_NAME).
+pub const QUEUE_NAME_PATTERN: &str = "[a-z][a-z0-9_]{0,46}";
+pub const NAMESPACE_PATTERN: &str = "[a-z][a-z0-9_]{0,40}";
 
 /// `[a-z][a-z0-9_]*`, no longer than `max`.
 fn is_identifier(s: &str, max: usize) -> bool {

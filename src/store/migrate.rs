@@ -10,15 +10,15 @@ const MIGRATE_LOCK: i64 = 0x7461_736b_6572;
 /// concurrent callers wait for each other.
 #[instrument(skip(pool))]
 pub async fn migrate(pool: &PgPool) -> Result<()> {
-    let mut lock = pool.acquire().await?;
+    let mut lock = super::pool::dedicated(pool).await?;
     sqlx::query("SELECT pg_advisory_lock($1)")
         .bind(MIGRATE_LOCK)
-        .execute(&mut *lock)
+        .execute(&mut lock)
         .await?;
     let outcome = run(pool).await;
     sqlx::query("SELECT pg_advisory_unlock($1)")
         .bind(MIGRATE_LOCK)
-        .execute(&mut *lock)
+        .execute(&mut lock)
         .await?;
     outcome
 }

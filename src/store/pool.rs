@@ -1,10 +1,9 @@
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use sqlx::{ConnectOptions, PgConnection, PgPool};
 
-use crate::config::Config;
+use crate::config::{conninfo, Config};
 use crate::error::{Error, Result};
 
 /// How every statement of the orchestrator's hot path is planned (its pool's sessions, and
@@ -19,22 +18,27 @@ pub const HOT_PATH_PLANNING: [(&str, &str); 2] = [
     ("enable_seqscan", "off"),
 ];
 
-/// A lazily connecting pool: building it never blocks and never fails on a down server.
-/// `hot_path`: the orchestrator's own pool, whose sessions plan as HOT_PATH_PLANNING says.
-pub fn build(config: &Config, hot_path: bool) -> Result<PgPool> {
-    let mut options = PgConnectOptions::from_str(&config.database_url)
-        .map_err(|e| {
-            Error::Config(format!(
-                "database_url {} cannot be parsed: {e}",
-                config.redacted_url()
-            ))
-        })?
-        .application_name("tasker-core");
+/// The connection options of the configured URL, read as libpq reads it (config::conninfo).
+pub fn connect_options(config: &Config) -> Result<PgConnectOptions> {
+    let options = conninfo::options(&config.database_url).map_err(|why| {
+        Error::Config(format!(
+            "database_url {} cannot be used: {why}",
+            config.redacted_url()
+        ))
+    })?;
+    Ok(options.application_name("tasker-core"))
+}
+
+/// A lazily connecting pool of `size` connections: building it never blocks and never fails
+/// on a down server. `hot_path`: the orchestrator's own pool, whose sessions plan as
+/// HOT_PATH_PLANNING says.
+pub fn build(config: &Config, size: u32, hot_path: bool) -> Result<PgPool> {
+    let mut options = connect_options(config)?;
     if hot_path {
         options = options.options(HOT_PATH_PLANNING);
     }
     Ok(PgPoolOptions::new()
-        .max_connections(config.pool_size)
+        .max_connections(size)
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(10))
         .idle_timeout(Duration::from_secs(300))
@@ -49,4 +53,29 @@ pub fn begin_hot_path() -> String {
         sql.push_str(&format!("; SET LOCAL {name} = {value}"));
     }
     sql
+}
+
+/// A LISTEN connection of its own, outside every shared pool: a listener holds its
+/// connection for as long as it lives, so inside a pool it would take a slot the queries
+/// need (with pool_size = 1, all of them). The one-connection pool behind it only re-makes
+/// that connection after a loss, as PgListener does.
+pub fn listener_pool(pool: &PgPool) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(1)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(10))
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_lazy_with(pool.connect_options().as_ref().clone())
+}
+
+/// Connects a listener on a connection of its own (see listener_pool).
+pub async fn listener(pool: &PgPool) -> Result<PgListener> {
+    Ok(PgListener::connect_with(&listener_pool(pool)).await?)
+}
+
+/// One connection outside the pool, for a session that holds it while the pool works (the
+/// migration lock): taken from the pool, it would wait for a second slot when there is one.
+pub async fn dedicated(pool: &PgPool) -> Result<PgConnection> {
+    Ok(pool.connect_options().connect().await?)
 }
