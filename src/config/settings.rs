@@ -202,7 +202,7 @@ impl Setting {
             (Rule::Seconds { min, max, above_min }, _) => refuse(seconds_range(min, max, above_min)),
             (Rule::Fraction, Value::Int(v)) if (0..=1).contains(v) => Ok(Value::Float(*v as f64)),
             (Rule::Fraction, Value::Float(v)) if (0.0..=1.0).contains(v) => Ok(value),
-            (Rule::Fraction, _) => refuse("a number between 0 and 1".into()),
+            (Rule::Fraction, _) => refuse("between 0 and 1".into()),
             (Rule::Choice(list), Value::Text(v)) if list.contains(&v.as_str()) => Ok(value),
             (Rule::Choice(list), _) => refuse(format!("one of {}", list.join(", "))),
             (Rule::Url, Value::Text(url)) => match conninfo::options(url) {
