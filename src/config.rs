@@ -9,7 +9,9 @@ mod settings;
 use crate::error::{Error, Result};
 
 pub use redact::redact_url;
-pub use settings::{find as settings_find, Default, Rule, Setting, Value, MAX_COUNT, MAX_SECONDS, SETTINGS};
+pub use settings::{
+    find as settings_find, Default, Rule, Setting, Value, MAX_COUNT, MAX_SECONDS, SETTINGS,
+};
 
 /// A message the orchestrator consumes (a result in `tasker_step_results`, a request in
 /// `tasker_task_requests`) read this many times without being applied is archived as poison
@@ -130,11 +132,17 @@ impl Config {
                 "backoff_base_seconds",
                 Value::Float(self.backoff_base_seconds),
             ),
-            ("max_backoff_seconds", Value::Float(self.max_backoff_seconds)),
+            (
+                "max_backoff_seconds",
+                Value::Float(self.max_backoff_seconds),
+            ),
             ("backoff_jitter", Value::Float(self.backoff_jitter)),
             ("poll_interval", Value::Float(self.poll_interval)),
             ("sweep_interval", Value::Float(self.sweep_interval)),
-            ("claim_grace_seconds", Value::Float(self.claim_grace_seconds)),
+            (
+                "claim_grace_seconds",
+                Value::Float(self.claim_grace_seconds),
+            ),
         ];
         for (key, value) in checks {
             settings::find(key)
@@ -162,7 +170,10 @@ mod tests {
 
     fn with(key: &str, value: Value) -> Result<Config> {
         Config::from_pairs([
-            ("database_url".to_string(), Value::Text("postgres://x@y/z".into())),
+            (
+                "database_url".to_string(),
+                Value::Text("postgres://x@y/z".into()),
+            ),
             (key.to_string(), value),
         ])
     }

@@ -19,8 +19,7 @@ module TaskerCore
     DEFAULT_DATABASE_URL = DEFAULTS.fetch("database_url")
     LOG_LEVELS = Internal::LOG_LEVELS
 
-    attr_accessor(*SETTINGS)
-    attr_accessor :template_paths, :logger
+    attr_accessor(*SETTINGS, :template_paths, :logger)
     # A callable that runs each step handler: `->(&run) { app.reloader.wrap(&run) }` (set by the Railtie).
     attr_accessor :handler_wrapper
 

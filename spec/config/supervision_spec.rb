@@ -55,7 +55,8 @@ RSpec.describe "supervised orchestrator loops", db: true do
     wait_until(message: "the orchestrator to give up") { !TaskerCore::Orchestrator.running? }
     status = TaskerCore::Orchestrator.status
     expect(status["running"]).to be(false)
-    expect(status["failure"]).to match(/\Aorchestrator loop requests died 6 times within 60s \(panicked: .*\); the orchestrator stopped\z/)
+    expect(status["failure"])
+      .to match(/\Aorchestrator loop requests died 6 times within 60s \(panicked: .*\); the orchestrator stopped\z/)
     expect(TaskerCore::Orchestrator.stop).to be(true)
   end
 
@@ -64,6 +65,7 @@ RSpec.describe "supervised orchestrator loops", db: true do
     ENV.delete("TASKER_CORE_TEST_HOOKS")
     expect { crash("sweep") }.to raise_error(TaskerCore::OrchestratorError, /test hook/)
     ENV["TASKER_CORE_TEST_HOOKS"] = "1"
-    expect { crash("nope") }.to raise_error(TaskerCore::ArgumentError, /no orchestrator loop "nope" \(loops: requests, results, sweep\)/)
+    expect { crash("nope") }
+      .to raise_error(TaskerCore::ArgumentError, /no orchestrator loop "nope" \(loops: requests, results, sweep\)/)
   end
 end

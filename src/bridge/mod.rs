@@ -3,12 +3,12 @@
 //! TaskerCore::Internal, which the Ruby facade (lib/tasker_core/*.rb) wraps.
 
 mod client;
-mod settings;
 pub mod errors;
 mod events;
 mod logging;
 pub mod nogvl;
 mod orchestrator;
+mod settings;
 
 use magnus::{prelude::*, Error as RbError, RHash, RModule, Ruby};
 

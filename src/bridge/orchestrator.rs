@@ -35,7 +35,9 @@ fn crash_loop(ruby: &Ruby, name: String) -> Result<bool, RbError> {
     let Some(orchestrator) = runtime::orchestrator() else {
         return Ok(false);
     };
-    orchestrator.crash_loop(&name).map_err(|e| to_ruby(ruby, e))?;
+    orchestrator
+        .crash_loop(&name)
+        .map_err(|e| to_ruby(ruby, e))?;
     Ok(true)
 }
 

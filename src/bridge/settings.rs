@@ -137,7 +137,10 @@ fn defaults(ruby: &Ruby, process: bool) -> Result<RHash, RbError> {
 /// ConfigurationError naming the key.
 fn check(ruby: &Ruby, key: String, value: RbValue) -> Result<RbValue, RbError> {
     let setting = config::settings_find(&key).ok_or_else(|| {
-        to_ruby(ruby, Error::Config(format!("unknown configuration key {key:?}")))
+        to_ruby(
+            ruby,
+            Error::Config(format!("unknown configuration key {key:?}")),
+        )
     })?;
     let checked = setting
         .check(value_of(ruby, value))

@@ -108,7 +108,11 @@ pub const SETTINGS: [Setting; 15] = [
     ),
     process("pool_size", Default::Int(10), count(MAX_COUNT)),
     process("orchestrator_pool_size", Default::Int(10), count(MAX_COUNT)),
-    process("log_level", Default::Text("warn"), Rule::Choice(&LOG_LEVELS)),
+    process(
+        "log_level",
+        Default::Text("warn"),
+        Rule::Choice(&LOG_LEVELS),
+    ),
     process("default_max_attempts", Default::Int(3), count(MAX_COUNT)),
     process(
         "backoff_base_seconds",
@@ -126,7 +130,11 @@ pub const SETTINGS: [Setting; 15] = [
         Default::Int(30),
         count(MAX_SECONDS as i64),
     ),
-    process("poll_interval", Default::Float(1.0), positive_seconds(3600.0)),
+    process(
+        "poll_interval",
+        Default::Float(1.0),
+        positive_seconds(3600.0),
+    ),
     process(
         "sweep_interval",
         Default::Float(5.0),
@@ -181,12 +189,22 @@ impl Setting {
                 (Rule::Url, Value::Text(url)) => super::redact_url(url),
                 _ => value.to_string(),
             };
-            Err(Error::Config(format!("{} must be {what}, got {shown}", self.key)))
+            Err(Error::Config(format!(
+                "{} must be {what}, got {shown}",
+                self.key
+            )))
         };
         match (self.rule, &value) {
             (Rule::Count { min, max }, Value::Int(v)) if (min..=max).contains(v) => Ok(value),
             (Rule::Count { min, max }, _) => refuse(format!("an integer between {min} and {max}")),
-            (Rule::Seconds { min, max, above_min }, Value::Int(_) | Value::Float(_)) => {
+            (
+                Rule::Seconds {
+                    min,
+                    max,
+                    above_min,
+                },
+                Value::Int(_) | Value::Float(_),
+            ) => {
                 let v = match value {
                     Value::Int(i) => i as f64,
                     Value::Float(f) => f,
@@ -199,7 +217,14 @@ impl Setting {
                     refuse(seconds_range(min, max, above_min))
                 }
             }
-            (Rule::Seconds { min, max, above_min }, _) => refuse(seconds_range(min, max, above_min)),
+            (
+                Rule::Seconds {
+                    min,
+                    max,
+                    above_min,
+                },
+                _,
+            ) => refuse(seconds_range(min, max, above_min)),
             (Rule::Fraction, Value::Int(v)) if (0..=1).contains(v) => Ok(Value::Float(*v as f64)),
             (Rule::Fraction, Value::Float(v)) if (0.0..=1.0).contains(v) => Ok(value),
             (Rule::Fraction, _) => refuse("between 0 and 1".into()),

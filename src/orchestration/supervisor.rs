@@ -71,7 +71,12 @@ impl Supervision {
     }
 
     /// Spawns the loop `make` builds, and builds it again each time it dies.
-    pub fn spawn<F, Fut>(self: &Arc<Self>, rt: &Runtime, name: &'static str, make: F) -> JoinHandle<()>
+    pub fn spawn<F, Fut>(
+        self: &Arc<Self>,
+        rt: &Runtime,
+        name: &'static str,
+        make: F,
+    ) -> JoinHandle<()>
     where
         F: Fn() -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
