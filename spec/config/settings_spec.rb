@@ -70,7 +70,7 @@ RSpec.describe "settings: defaults and validation from the core" do
 
       expect(config.public_send(key)).to eq(value)
     end
-    expect(config.orchestrator_pool_size).to eq(10)
+    expect(config.orchestrator_pool_size).to eq(4)
     expect(config.claim_grace_seconds).to eq(30.0)
   end
 

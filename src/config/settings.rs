@@ -107,7 +107,8 @@ pub const SETTINGS: [Setting; 15] = [
         Rule::Url,
     ),
     process("pool_size", Default::Int(10), count(MAX_COUNT)),
-    process("orchestrator_pool_size", Default::Int(10), count(MAX_COUNT)),
+    // One connection per loop (results, requests, sweep) and one spare.
+    process("orchestrator_pool_size", Default::Int(4), count(MAX_COUNT)),
     process(
         "log_level",
         Default::Text("warn"),
