@@ -91,6 +91,19 @@ RSpec.describe "settings: defaults and validation from the core" do
     expect(settings.concurrency).to eq(TaskerCore::Internal::Config.defaults(false).fetch("concurrency"))
   end
 
+  it "checks the process plan (workers, shutdown_timeout) by the same rules" do
+    plan = ->(settings) { TaskerCore::Runtime::Plan.new(settings, "workers" => "TASKER_WORKER_*") }
+    expect { plan.call("workers" => { "namespaces" => "a", "poll_interval" => Float::INFINITY }) }
+      .to raise_error(TaskerCore::ConfigurationError,
+                      "workers.poll_interval must be a finite number of seconds above 0 and at most 3600, " \
+                      "got Infinity (set in TASKER_WORKER_*)")
+    expect { plan.call("shutdown_timeout" => Float::NAN) }
+      .to raise_error(TaskerCore::ConfigurationError, /\Ashutdown_timeout must be a finite number/)
+    expect(plan.call("workers" => { "namespaces" => "a", "concurrency" => "3" }).workers)
+      .to eq(namespaces: ["a"], concurrency: 3)
+    expect(plan.call({}).shutdown_timeout).to eq(25.0)
+  end
+
   it "gives the two poison limits distinct names, each defined once in the core" do
     expect(TaskerCore::Worker::Settings::DEFAULT_MAX_READS).to eq(TaskerCore::Internal::STEP_MAX_READS)
     expect(TaskerCore::Internal::STEP_MAX_READS).to eq(25)

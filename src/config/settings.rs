@@ -66,7 +66,8 @@ pub struct Setting {
     pub key: &'static str,
     pub default: Default,
     pub rule: Rule,
-    /// A setting of TaskerCore::Configuration (true) or a worker option only (false).
+    /// A setting of TaskerCore::Configuration (true), or an option of the workers and the
+    /// process runtime (TaskerCore::Worker, TaskerCore::Runtime::Plan) only (false).
     pub process: bool,
 }
 
@@ -100,7 +101,7 @@ const fn worker(key: &'static str, default: Default, rule: Rule) -> Setting {
     }
 }
 
-pub const SETTINGS: [Setting; 15] = [
+pub const SETTINGS: [Setting; 16] = [
     process(
         "database_url",
         Default::Text("postgresql://postgres@127.0.0.1:54329/tasker_development"),
@@ -153,6 +154,12 @@ pub const SETTINGS: [Setting; 15] = [
     worker("concurrency", Default::Int(4), count(MAX_COUNT)),
     worker("batch_size", Default::Derived, count(MAX_COUNT)),
     worker("max_reads", Default::Int(STEP_MAX_READS), count(MAX_COUNT)),
+    // How long running handlers get to finish when the process stops (TaskerCore::Runtime).
+    worker(
+        "shutdown_timeout",
+        Default::Float(25.0),
+        positive_seconds(MAX_SECONDS),
+    ),
 ];
 
 pub fn find(key: &str) -> Option<&'static Setting> {
