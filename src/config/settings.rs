@@ -251,3 +251,51 @@ fn seconds_range(min: f64, max: f64, above_min: bool) -> String {
     let low = if above_min { "above" } else { "at least" };
     format!("a finite number of seconds {low} {min} and at most {max}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_default_passes_its_own_rule() {
+        for s in SETTINGS {
+            let value = match s.default {
+                Default::Int(i) => Value::Int(i),
+                Default::Float(f) => Value::Float(f),
+                Default::Text(t) => Value::Text(t.into()),
+                Default::Derived => continue,
+            };
+            assert!(s.check(value).is_ok(), "{}", s.key);
+        }
+    }
+
+    #[test]
+    fn keys_are_unique() {
+        for (i, s) in SETTINGS.iter().enumerate() {
+            assert!(
+                SETTINGS[i + 1..].iter().all(|o| o.key != s.key),
+                "{}",
+                s.key
+            );
+        }
+    }
+
+    #[test]
+    fn refusals_say_what_was_expected_and_what_came() {
+        let err = find("max_reads")
+            .unwrap()
+            .check(Value::Float(f64::NAN))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "max_reads must be an integer between 1 and 1000, got NaN"
+        );
+        let err = find("database_url")
+            .unwrap()
+            .check(Value::Text("postgres://u:pw@h:x/d".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("port") && !err.contains("pw"), "{err}");
+    }
+}
