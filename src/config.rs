@@ -1,122 +1,159 @@
-//! Configuration handed over by the Ruby side (TaskerCore::Configuration#to_native),
-//! validated before anything connects.
+//! Every setting of the gem: its default, its range and its validation, written once here.
+//! Ruby's TaskerCore::Configuration and the worker's settings ask for them through the
+//! native extension (TaskerCore::Internal::Config) instead of keeping copies.
 
-use serde::Deserialize;
+pub mod conninfo;
+pub mod redact;
+mod settings;
 
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+pub use redact::redact_url;
+pub use settings::{
+    find as settings_find, Default, Rule, Setting, Value, MAX_COUNT, MAX_SECONDS, SETTINGS,
+};
+
+/// A message the orchestrator consumes (a result in `tasker_step_results`, a request in
+/// `tasker_task_requests`) read this many times without being applied is archived as poison
+/// (a result's step is failed).
+pub const RESULT_MAX_READS: i32 = 5;
+/// The default for a step message (`<namespace>_queue`) read this many times by workers
+/// before it is archived as poison (the worker setting `max_reads`).
+pub const STEP_MAX_READS: i64 = 25;
+
+/// The log levels `log_level` accepts.
+pub const LOG_LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+
+/// The process's configuration (TaskerCore::Configuration#to_native), validated.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub database_url: String,
-    #[serde(default = "defaults::pool_size")]
+    /// Connections of the pool Ruby's calls (create_task, status, ...) use.
     pub pool_size: u32,
-    #[serde(default = "defaults::log_level")]
+    /// Connections of the orchestrator's own pool (its LISTEN connections are extra).
+    pub orchestrator_pool_size: u32,
     pub log_level: String,
-    #[serde(default = "defaults::max_attempts")]
     pub default_max_attempts: i32,
-    #[serde(default = "defaults::backoff_base")]
     pub backoff_base_seconds: f64,
-    #[serde(default = "defaults::max_backoff")]
     pub max_backoff_seconds: f64,
-    #[serde(default = "defaults::jitter")]
     pub backoff_jitter: f64,
-    #[serde(default = "defaults::visibility_timeout")]
     pub visibility_timeout: i32,
-    #[serde(default = "defaults::poll_interval")]
     pub poll_interval: f64,
-    #[serde(default = "defaults::sweep_interval")]
     pub sweep_interval: f64,
     /// How long past its timeout an active step may go without any message before the sweep
     /// treats it as lost.
-    #[serde(default = "defaults::claim_grace")]
     pub claim_grace_seconds: f64,
 }
 
-mod defaults {
-    pub fn pool_size() -> u32 {
-        10
-    }
-    pub fn log_level() -> String {
-        "warn".into()
-    }
-    pub fn max_attempts() -> i32 {
-        3
-    }
-    pub fn backoff_base() -> f64 {
-        1.0
-    }
-    pub fn max_backoff() -> f64 {
-        300.0
-    }
-    pub fn jitter() -> f64 {
-        0.1
-    }
-    pub fn visibility_timeout() -> i32 {
-        30
-    }
-    pub fn poll_interval() -> f64 {
-        1.0
-    }
-    pub fn sweep_interval() -> f64 {
-        5.0
-    }
-    pub fn claim_grace() -> f64 {
-        30.0
-    }
-}
-
 impl Config {
+    /// Every default, for this database.
     pub fn for_url(url: &str) -> Self {
+        let mut config = Self::defaults();
+        config.database_url = url.to_string();
+        config
+    }
+
+    fn defaults() -> Self {
+        let int = |key| settings::default_int(key);
+        let float = |key| settings::default_float(key);
         Config {
-            database_url: url.to_string(),
-            pool_size: defaults::pool_size(),
-            log_level: defaults::log_level(),
-            default_max_attempts: defaults::max_attempts(),
-            backoff_base_seconds: defaults::backoff_base(),
-            max_backoff_seconds: defaults::max_backoff(),
-            backoff_jitter: defaults::jitter(),
-            visibility_timeout: defaults::visibility_timeout(),
-            poll_interval: defaults::poll_interval(),
-            sweep_interval: defaults::sweep_interval(),
-            claim_grace_seconds: defaults::claim_grace(),
+            database_url: settings::default_text("database_url").to_string(),
+            pool_size: int("pool_size") as u32,
+            orchestrator_pool_size: int("orchestrator_pool_size") as u32,
+            log_level: settings::default_text("log_level").to_string(),
+            default_max_attempts: int("default_max_attempts") as i32,
+            backoff_base_seconds: float("backoff_base_seconds"),
+            max_backoff_seconds: float("max_backoff_seconds"),
+            backoff_jitter: float("backoff_jitter"),
+            visibility_timeout: int("visibility_timeout") as i32,
+            poll_interval: float("poll_interval"),
+            sweep_interval: float("sweep_interval"),
+            claim_grace_seconds: float("claim_grace_seconds"),
         }
     }
 
+    /// Builds the configuration from (key, value) pairs; missing keys take their default.
+    /// Fails with an error naming the first key that is unknown, of the wrong type or out
+    /// of range.
+    pub fn from_pairs<I: IntoIterator<Item = (String, Value)>>(pairs: I) -> Result<Self> {
+        let mut config = Self::defaults();
+        for (key, value) in pairs {
+            let setting = settings::find(&key)
+                .filter(|s| s.process)
+                .ok_or_else(|| Error::Config(format!("unknown configuration key {key:?}")))?;
+            config.set(setting.key, setting.check(value)?)?;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn set(&mut self, key: &str, value: Value) -> Result<()> {
+        match (key, value) {
+            ("database_url", Value::Text(v)) => self.database_url = v,
+            ("log_level", Value::Text(v)) => self.log_level = v,
+            ("pool_size", Value::Int(v)) => self.pool_size = v as u32,
+            ("orchestrator_pool_size", Value::Int(v)) => self.orchestrator_pool_size = v as u32,
+            ("default_max_attempts", Value::Int(v)) => self.default_max_attempts = v as i32,
+            ("visibility_timeout", Value::Int(v)) => self.visibility_timeout = v as i32,
+            ("backoff_base_seconds", Value::Float(v)) => self.backoff_base_seconds = v,
+            ("max_backoff_seconds", Value::Float(v)) => self.max_backoff_seconds = v,
+            ("backoff_jitter", Value::Float(v)) => self.backoff_jitter = v,
+            ("poll_interval", Value::Float(v)) => self.poll_interval = v,
+            ("sweep_interval", Value::Float(v)) => self.sweep_interval = v,
+            ("claim_grace_seconds", Value::Float(v)) => self.claim_grace_seconds = v,
+            (key, _) => {
+                return Err(Error::Config(format!(
+                    "configuration key {key} is not a process setting"
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    /// Every value in its range, and the rules between keys.
     pub fn validate(&self) -> Result<()> {
-        let bad = |key: &str, why: &str| Err(Error::Config(format!("{key} {why}")));
-        if !(self.database_url.starts_with("postgres://")
-            || self.database_url.starts_with("postgresql://"))
-        {
-            return bad("database_url", "must be a postgres:// URL");
-        }
-        if self.pool_size == 0 || self.pool_size > 1000 {
-            return bad("pool_size", "must be between 1 and 1000");
-        }
-        if self.default_max_attempts < 1 {
-            return bad("default_max_attempts", "must be at least 1");
-        }
-        if !(self.backoff_base_seconds > 0.0 && self.backoff_base_seconds.is_finite()) {
-            return bad("backoff_base_seconds", "must be a positive number");
-        }
-        if self.max_backoff_seconds.is_nan() || self.max_backoff_seconds < self.backoff_base_seconds
-        {
-            return bad(
+        let checks = [
+            ("database_url", Value::Text(self.database_url.clone())),
+            ("log_level", Value::Text(self.log_level.clone())),
+            ("pool_size", Value::Int(self.pool_size.into())),
+            (
+                "orchestrator_pool_size",
+                Value::Int(self.orchestrator_pool_size.into()),
+            ),
+            (
+                "default_max_attempts",
+                Value::Int(self.default_max_attempts.into()),
+            ),
+            (
+                "visibility_timeout",
+                Value::Int(self.visibility_timeout.into()),
+            ),
+            (
+                "backoff_base_seconds",
+                Value::Float(self.backoff_base_seconds),
+            ),
+            (
                 "max_backoff_seconds",
-                "must be at least backoff_base_seconds",
-            );
+                Value::Float(self.max_backoff_seconds),
+            ),
+            ("backoff_jitter", Value::Float(self.backoff_jitter)),
+            ("poll_interval", Value::Float(self.poll_interval)),
+            ("sweep_interval", Value::Float(self.sweep_interval)),
+            (
+                "claim_grace_seconds",
+                Value::Float(self.claim_grace_seconds),
+            ),
+        ];
+        for (key, value) in checks {
+            settings::find(key)
+                .ok_or_else(|| Error::Config(format!("unknown configuration key {key:?}")))?
+                .check(value)?;
         }
-        if !(0.0..=1.0).contains(&self.backoff_jitter) {
-            return bad("backoff_jitter", "must be between 0 and 1");
-        }
-        if self.visibility_timeout < 1 {
-            return bad("visibility_timeout", "must be at least 1 second");
-        }
-        if !(self.poll_interval > 0.0 && self.sweep_interval > 0.0) {
-            return bad("poll_interval and sweep_interval", "must be positive");
-        }
-        if !(self.claim_grace_seconds >= 0.0 && self.claim_grace_seconds.is_finite()) {
-            return bad("claim_grace_seconds", "must be a non-negative number");
+        if self.max_backoff_seconds < self.backoff_base_seconds {
+            return Err(Error::Config(format!(
+                "max_backoff_seconds must be at least backoff_base_seconds ({}), got {}",
+                self.backoff_base_seconds, self.max_backoff_seconds
+            )));
         }
         Ok(())
     }
@@ -127,50 +164,84 @@ impl Config {
     }
 }
 
-pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
-    };
-    let rest = &url[scheme_end + 3..];
-    let Some(at) = rest.find('@') else {
-        return url.to_string();
-    };
-    match rest[..at].find(':') {
-        Some(colon) => format!(
-            "{}{}:***{}",
-            &url[..scheme_end + 3],
-            &rest[..colon],
-            &rest[at..]
-        ),
-        None => url.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn redacts_password_only() {
-        assert_eq!(
-            redact_url("postgres://bob:s3cret@db:5432/x"),
-            "postgres://bob:***@db:5432/x"
-        );
-        assert_eq!(redact_url("postgres://bob@db/x"), "postgres://bob@db/x");
+    fn with(key: &str, value: Value) -> Result<Config> {
+        Config::from_pairs([
+            (
+                "database_url".to_string(),
+                Value::Text("postgres://x@y/z".into()),
+            ),
+            (key.to_string(), value),
+        ])
+    }
+
+    fn refused(key: &str, value: Value) -> String {
+        let err = with(key, value).unwrap_err().to_string();
+        assert!(err.starts_with(key), "{err}");
+        err
     }
 
     #[test]
-    fn validation_names_the_key() {
-        let mut c = Config::for_url("postgres://x@y/z");
-        assert!(c.validate().is_ok());
-        c.backoff_jitter = 2.0;
-        let err = c.validate().unwrap_err().to_string();
-        assert!(err.contains("backoff_jitter"), "{err}");
-        let c = Config::for_url("mysql://x");
-        assert!(c
-            .validate()
-            .unwrap_err()
-            .to_string()
-            .contains("database_url"));
+    fn defaults_are_valid() {
+        assert!(Config::for_url("postgres://x@y/z").validate().is_ok());
+        assert_eq!(Config::for_url("postgres://x@y/z").pool_size, 10);
+    }
+
+    #[test]
+    fn infinite_nan_and_negative_seconds_are_refused_by_name() {
+        for key in ["poll_interval", "sweep_interval", "claim_grace_seconds"] {
+            refused(key, Value::Float(f64::INFINITY));
+            refused(key, Value::Float(f64::NAN));
+            refused(key, Value::Float(-1.0));
+        }
+        refused("backoff_base_seconds", Value::Float(1e300));
+    }
+
+    #[test]
+    fn huge_integers_are_refused_by_name() {
+        let err = refused("visibility_timeout", Value::Int(1 << 40));
+        assert!(err.contains("between 1 and 86400"), "{err}");
+        refused("pool_size", Value::Int(1 << 40));
+        refused("orchestrator_pool_size", Value::Int(0));
+    }
+
+    #[test]
+    fn wrong_types_are_refused_by_name() {
+        let err = refused("pool_size", Value::Other("String \"5\"".into()));
+        assert!(err.contains("an integer"), "{err}");
+        refused("poll_interval", Value::Text("1".into()));
+        refused("visibility_timeout", Value::Float(1.5));
+        refused("log_level", Value::Text("loud".into()));
+        refused("database_url", Value::Text("mysql://x".into()));
+    }
+
+    #[test]
+    fn integers_are_accepted_as_seconds_and_zero_grace_is_allowed() {
+        let config = with("poll_interval", Value::Int(2)).unwrap();
+        assert_eq!(config.poll_interval, 2.0);
+        let config = with("claim_grace_seconds", Value::Int(0)).unwrap();
+        assert_eq!(config.claim_grace_seconds, 0.0);
+        refused("poll_interval", Value::Int(0));
+    }
+
+    #[test]
+    fn unknown_keys_and_worker_keys_are_not_process_settings() {
+        let err = with("colour", Value::Int(1)).unwrap_err().to_string();
+        assert!(err.contains("colour"), "{err}");
+        assert!(with("concurrency", Value::Int(1)).is_err());
+    }
+
+    #[test]
+    fn max_backoff_below_base_is_refused() {
+        let err = Config::from_pairs([
+            ("backoff_base_seconds".to_string(), Value::Float(10.0)),
+            ("max_backoff_seconds".to_string(), Value::Float(5.0)),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("max_backoff_seconds"), "{err}");
     }
 }

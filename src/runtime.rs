@@ -87,7 +87,7 @@ pub fn client(config: &Config) -> Result<Arc<Client>> {
     let _guard = global.runtime.enter();
     let client = Arc::new(Client {
         config: config.clone(),
-        pool: pool::build(config)?,
+        pool: pool::build(config, config.pool_size)?,
         finished: FinishHub::default(),
     });
     global.clients.insert(key, client.clone());

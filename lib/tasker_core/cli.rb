@@ -69,7 +69,7 @@ module TaskerCore
       opts.on("--database-url URL", "PostgreSQL URL (default: TASKER_DATABASE_URL, config file, DATABASE_URL)") do |v|
         global[:database_url] = v
       end
-      opts.on("--log-level LEVEL", Configuration::LOG_LEVELS, "trace, debug, info, warn, error or off") do |v|
+      opts.on("--log-level LEVEL", Configuration::LOG_LEVELS, Configuration::LOG_LEVELS.join(", ")) do |v|
         global[:log_level] = v
       end
       opts.on("--config FILE", "YAML settings (default: ./config/tasker_core.yml when present)") do |v|

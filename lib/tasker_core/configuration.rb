@@ -1,84 +1,63 @@
 # frozen_string_literal: true
 
 require "logger"
+require "tasker_core/internal"
 
 module TaskerCore
-  # Settings for one process. Set them with TaskerCore.configure; validate! names the bad key.
-  class Configuration
-    DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:54329/tasker_development"
-    LOG_LEVELS = %w[trace debug info warn error off].freeze
+  # The database URL with its password (userinfo or ?password=, ?sslpassword=) masked: the
+  # only form of a URL that may appear in a log line, a status, an error or an inspect.
+  # One rule, the core's (src/config/redact.rs).
+  def self.redact_url(url)
+    Internal.redact_url(url.to_s)
+  end
 
-    attr_accessor :database_url, :template_paths, :logger, :log_level, :pool_size,
-                  :default_max_attempts, :backoff_base_seconds, :max_backoff_seconds,
-                  :backoff_jitter, :visibility_timeout, :poll_interval, :sweep_interval,
-                  :claim_grace_seconds
+  # Settings for one process. Set them with TaskerCore.configure; validate! names the bad key.
+  # Every default, range and rule is the core's (src/config/settings.rs): nothing is copied here.
+  class Configuration
+    DEFAULTS = Internal::Config.defaults(true).freeze
+    SETTINGS = DEFAULTS.keys.map(&:to_sym).freeze
+    DEFAULT_DATABASE_URL = DEFAULTS.fetch("database_url")
+    LOG_LEVELS = Internal::LOG_LEVELS
+
+    attr_accessor(*SETTINGS, :template_paths, :logger)
     # A callable that runs each step handler: `->(&run) { app.reloader.wrap(&run) }` (set by the Railtie).
     attr_accessor :handler_wrapper
 
     def initialize
+      DEFAULTS.each { |key, value| instance_variable_set(:"@#{key}", value.dup) }
       @database_url = ENV.fetch("DATABASE_URL", DEFAULT_DATABASE_URL)
+      @log_level = ENV.fetch("TASKER_LOG_LEVEL", DEFAULTS.fetch("log_level"))
       @template_paths = ["config/tasker/templates"]
       @logger = Logger.new($stderr, progname: "tasker-core")
-      @log_level = ENV.fetch("TASKER_LOG_LEVEL", "warn")
-      @pool_size = 10
-      @default_max_attempts = 3
-      @backoff_base_seconds = 1.0
-      @max_backoff_seconds = 300.0
-      @backoff_jitter = 0.1
-      @visibility_timeout = 30
-      @poll_interval = 1.0
-      @sweep_interval = 5.0
-      @claim_grace_seconds = 30.0
     end
 
+    # Raises ConfigurationError naming the first bad key (wrong type, not finite, out of range).
     def validate!
-      require_url!
-      require_positive!(:pool_size, integer: true)
-      require_positive!(:default_max_attempts, integer: true)
-      require_positive!(:visibility_timeout, integer: true)
-      %i[backoff_base_seconds max_backoff_seconds poll_interval sweep_interval claim_grace_seconds].each do |key|
-        require_positive!(key)
-      end
-      unless backoff_jitter.is_a?(Numeric) && backoff_jitter >= 0 && backoff_jitter <= 1
-        raise ConfigurationError, "backoff_jitter must be between 0 and 1, got #{backoff_jitter.inspect}"
-      end
-      return self if LOG_LEVELS.include?(log_level.to_s)
-
-      raise ConfigurationError, "log_level must be one of #{LOG_LEVELS.join(", ")}, got #{log_level.inspect}"
+      Internal::Config.validate(to_native)
+      self
     end
 
-    # What the Rust core needs, as plain values (no Ruby objects cross into Rust).
+    # What the Rust core needs, as plain values (no Ruby objects cross into Rust); the core
+    # checks their types.
     def to_native
-      {
-        "database_url" => database_url, "pool_size" => pool_size, "log_level" => log_level.to_s,
-        "default_max_attempts" => default_max_attempts,
-        "backoff_base_seconds" => backoff_base_seconds.to_f,
-        "max_backoff_seconds" => max_backoff_seconds.to_f, "backoff_jitter" => backoff_jitter.to_f,
-        "visibility_timeout" => visibility_timeout, "poll_interval" => poll_interval.to_f,
-        "sweep_interval" => sweep_interval.to_f, "claim_grace_seconds" => claim_grace_seconds.to_f
-      }
+      SETTINGS.to_h do |key|
+        value = public_send(key)
+        [key.to_s, key == :log_level && value.is_a?(Symbol) ? value.to_s : value]
+      end
     end
 
     # The database URL with any password replaced, for logs and error messages.
     def redacted_database_url
-      database_url.to_s.sub(%r{//([^:/@]+):[^@]*@}, '//\1:***@')
+      TaskerCore.redact_url(database_url)
     end
 
-    private
-
-    def require_url!
-      return if database_url.is_a?(String) && database_url.match?(%r{\Apostgres(ql)?://})
-
-      raise ConfigurationError, "database_url must be a postgres:// URL, got #{database_url.inspect}"
+    def inspect
+      shown = SETTINGS.map do |key|
+        value = key == :database_url ? redacted_database_url : public_send(key)
+        "#{key}=#{value.inspect}"
+      end
+      "#<TaskerCore::Configuration #{shown.join(", ")}, template_paths=#{template_paths.inspect}>"
     end
-
-    def require_positive!(key, integer: false)
-      value = public_send(key)
-      ok = integer ? value.is_a?(Integer) : value.is_a?(Numeric)
-      return if ok && value.positive?
-
-      kind = integer ? "a positive integer" : "a positive number"
-      raise ConfigurationError, "#{key} must be #{kind}, got #{value.inspect}"
-    end
+    alias to_s inspect
   end
 end

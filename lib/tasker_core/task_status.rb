@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "time"
+require "tasker_core/states"
 
 module TaskerCore
   # Read-only view of a status hash: `status.state`, `status["state"]`, `status[:state]`.
@@ -52,7 +53,7 @@ module TaskerCore
   # TaskerCore.task_status(uuid): the task's state, step counts, completion percentage and
   # every step's details.
   class TaskStatus < StatusView
-    FINISHED = %w[complete error cancelled resolved_manually].freeze
+    FINISHED = States::TASK_FINISHED
 
     def initialize(hash)
       super

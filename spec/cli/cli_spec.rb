@@ -74,7 +74,7 @@ RSpec.describe "exe/tasker-core: usage, help, exit codes and errors" do
 
       File.write(File.join(dir, "tasker.yml"), "pool_size: <%= 2 - 2 %>\n")
       zero = tasker_core("status", "--config", File.join(dir, "tasker.yml"))
-      expect(zero.err).to eq("tasker-core: pool_size must be a positive integer, got 0 " \
+      expect(zero.err).to eq("tasker-core: pool_size must be an integer between 1 and 1000, got 0 " \
                              "(set in #{dir}/tasker.yml [development])\n")
 
       expect(tasker_core("status", "--config", File.join(dir, "missing.yml")).err)

@@ -64,6 +64,7 @@ RSpec.describe "native bridge", db: true do
   it "names the bad configuration key" do
     config = TaskerCore::Configuration.new
     config.pool_size = 0
-    expect { config.validate! }.to raise_error(TaskerCore::ConfigurationError, /pool_size must be a positive integer/)
+    expect { config.validate! }
+      .to raise_error(TaskerCore::ConfigurationError, /pool_size must be an integer between 1 and 1000, got 0/)
   end
 end

@@ -80,10 +80,10 @@ RSpec.describe TaskerCore::ConfigLoader do
       { "orchestrator" => "maybe" } => "orchestrator must be true or false, got \"maybe\"",
       { "workers" => { "namespaces" => [] } } => "workers.namespaces must list at least one namespace, got []",
       { "workers" => { "namespaces" => ["a"], "concurrency" => 0 } } =>
-        "workers.concurrency must be a positive integer, got 0",
+        "workers.concurrency must be an integer between 1 and 1000, got 0",
       { "workers" => { "namespaces" => ["a"], "threads" => 2 } } => /workers has unknown key\(s\) threads/,
       { "workers" => ["a"] } => /workers must be a mapping/,
-      { "shutdown_timeout" => -1 } => "shutdown_timeout must be a positive number, got -1"
+      { "shutdown_timeout" => -1 } => "shutdown_timeout must be a finite number of seconds above 0 and at most 86400, got -1"
     }
     bad.each do |settings, message|
       expect { described_class.new.load_hash(settings, source: "config.tasker_core").plan }

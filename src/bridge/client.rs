@@ -98,14 +98,16 @@ fn wait_for_task(
     timeout: f64,
 ) -> Result<String, RbError> {
     let uuid = parse_uuid(&uuid).map_err(|e| to_ruby(ruby, e))?;
-    if !(timeout.is_finite() && timeout >= 0.0) {
-        let bad = Error::InvalidArgument(format!(
-            "timeout must be a non-negative number of seconds, got {timeout}"
-        ));
-        return Err(to_ruby(ruby, bad));
-    }
+    let timeout = Duration::try_from_secs_f64(timeout).map_err(|_| {
+        to_ruby(
+            ruby,
+            Error::InvalidArgument(format!(
+                "timeout must be a non-negative finite number of seconds, got {timeout}"
+            )),
+        )
+    })?;
     with_client(ruby, settings, |c| async move {
-        waiter::wait_for_task(&c.pool, &c.finished, uuid, Duration::from_secs_f64(timeout)).await
+        waiter::wait_for_task(&c.pool, &c.finished, uuid, timeout).await
     })
 }
 

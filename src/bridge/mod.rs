@@ -8,6 +8,7 @@ mod events;
 mod logging;
 pub mod nogvl;
 mod orchestrator;
+mod settings;
 
 use magnus::{prelude::*, Error as RbError, RHash, RModule, Ruby};
 
@@ -16,6 +17,7 @@ use crate::config::Config;
 pub fn init(ruby: &Ruby) -> Result<(), RbError> {
     let tasker = ruby.define_module("TaskerCore")?;
     let internal = tasker.define_module("Internal")?;
+    settings::define(ruby, &tasker, &internal)?;
     client::define(ruby, &internal)?;
     orchestrator::define(ruby, &internal)?;
     events::define(ruby, &internal)?;
@@ -24,8 +26,7 @@ pub fn init(ruby: &Ruby) -> Result<(), RbError> {
 
 /// TaskerCore::Configuration#to_native, validated; also applies its log level.
 fn config(ruby: &Ruby, hash: RHash) -> Result<Config, RbError> {
-    let config: Config = serde_magnus::deserialize(ruby, hash)?;
-    config.validate().map_err(|e| errors::to_ruby(ruby, e))?;
+    let config = settings::from_hash(ruby, hash)?;
     logging::set_level(&config.log_level);
     Ok(config)
 }

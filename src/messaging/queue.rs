@@ -1,5 +1,5 @@
 //! Queue names (validated identifiers, never interpolated) and the pgmq calls the
-//! orchestrator makes. Workers make theirs through the SQL functions of the migrations.
+//! orchestrator makes. Workers make theirs through the SQL functions of sql/.
 
 use sqlx::{PgConnection, PgPool};
 
@@ -12,6 +12,9 @@ pub const TASK_FINISHED_CHANNEL: &str = "tasker_task_finished";
 
 const MAX_QUEUE_LEN: usize = 47;
 const MAX_NAMESPACE_LEN: usize = 41;
+/// The two rules below as regular expressions, for Ruby (TaskerCore::QUEUE_NAME).
+pub const QUEUE_NAME_PATTERN: &str = "[a-z][a-z0-9_]{0,46}";
+pub const NAMESPACE_PATTERN: &str = "[a-z][a-z0-9_]{0,40}";
 
 /// `[a-z][a-z0-9_]*`, no longer than `max`.
 fn is_identifier(s: &str, max: usize) -> bool {
@@ -21,10 +24,9 @@ fn is_identifier(s: &str, max: usize) -> bool {
         && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
 }
 
-/// The queue-name rule as a regular expression, for the database (sql/valid_queue_name.sql)
-/// and Ruby: the same rule as `is_identifier(queue, MAX_QUEUE_LEN)`.
+/// QUEUE_NAME_PATTERN anchored, for the database (sql/valid_queue_name.sql).
 pub fn queue_name_pattern() -> String {
-    format!("^[a-z][a-z0-9_]{{0,{}}}$", MAX_QUEUE_LEN - 1)
+    format!("^{QUEUE_NAME_PATTERN}$")
 }
 
 pub fn validate_queue_name(queue: &str) -> Result<()> {
@@ -45,7 +47,7 @@ pub fn validate_namespace(namespace: &str) -> Result<()> {
     } else {
         Err(Error::InvalidArgument(format!(
             "invalid namespace {namespace:?}: expected a lowercase identifier \
-             [a-z][a-z0-9_]{{0,40}} (it names the queue {namespace}_queue)"
+             {NAMESPACE_PATTERN} (it names the queue {namespace}_queue)"
         )))
     }
 }
@@ -114,6 +116,13 @@ pub async fn ensure_queue(conn: &mut PgConnection, queue: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_patterns_are_the_identifier_rule() {
+        let pattern = |max: usize| format!("[a-z][a-z0-9_]{{0,{}}}", max - 1);
+        assert_eq!(QUEUE_NAME_PATTERN, pattern(MAX_QUEUE_LEN));
+        assert_eq!(NAMESPACE_PATTERN, pattern(MAX_NAMESPACE_LEN));
+    }
 
     #[test]
     fn queue_names_are_identifiers() {

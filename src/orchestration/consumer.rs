@@ -16,9 +16,7 @@ use super::orchestrator::Stats;
 use crate::error::Result;
 use crate::messaging::queue::insert_channel;
 use crate::runtime::Client;
-
-/// A message read this many times without being handled is archived as poison.
-pub const MAX_READS: i32 = crate::store::results::MAX_READS;
+use crate::store::pool;
 
 pub struct Consumer {
     pub queue: &'static str,
@@ -66,7 +64,7 @@ impl Consumer {
         F: Fn(Arc<Client>) -> Fut,
         Fut: Future<Output = Result<bool>>,
     {
-        let mut listener = PgListener::connect_with(&client.pool).await?;
+        let mut listener = pool::listener(&client.pool).await?;
         listener.listen(&insert_channel(self.queue)).await?;
         stats.connected.store(true, Ordering::Relaxed);
         let poll = Duration::from_secs_f64(client.config.poll_interval);

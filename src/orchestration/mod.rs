@@ -4,6 +4,7 @@
 pub mod backoff;
 mod consumer;
 mod orchestrator;
+mod supervisor;
 mod sweep;
 pub mod waiter;
 

@@ -10,9 +10,10 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
-use super::consumer::{Consumer, MAX_READS};
+use super::consumer::Consumer;
+use super::supervisor::Supervision;
 use super::sweep;
-use crate::config::Config;
+use crate::config::{Config, RESULT_MAX_READS};
 use crate::error::{Error, Result};
 use crate::messaging::messages::TaskRequest;
 use crate::messaging::queue::{self, QueueMessage};
@@ -37,16 +38,35 @@ pub struct Stats {
     pub recovered: AtomicU64,
     pub errors: AtomicU64,
     pub disconnects: AtomicU64,
+    /// Loops that died and were started again (supervisor.rs).
+    pub loop_restarts: AtomicU64,
     last_error: Mutex<Option<String>>,
+    /// Why the orchestrator stopped on its own (a loop that kept dying), if it did.
+    failure: Mutex<Option<String>>,
 }
 
 impl Stats {
     pub fn record_disconnect(&self, error: &str) {
         self.connected.store(false, Ordering::Relaxed);
         self.disconnects.fetch_add(1, Ordering::Relaxed);
+        self.set_last_error(error);
+    }
+
+    pub fn set_last_error(&self, error: &str) {
         if let Ok(mut last) = self.last_error.lock() {
             *last = Some(error.to_string());
         }
+    }
+
+    pub fn fail(&self, why: &str) {
+        self.set_last_error(why);
+        if let Ok(mut failure) = self.failure.lock() {
+            *failure = Some(why.to_string());
+        }
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.failure.lock().ok().and_then(|f| f.clone())
     }
 
     fn count(&self, applied: &Applied) {
@@ -63,7 +83,7 @@ impl Stats {
 }
 
 pub struct Orchestrator {
-    shutdown: watch::Sender<bool>,
+    supervision: Arc<Supervision>,
     handles: Mutex<Vec<JoinHandle<()>>>,
     stats: Arc<Stats>,
     started_at: DateTime<Utc>,
@@ -88,7 +108,10 @@ struct StatusReport<'a> {
     steps_recovered: u64,
     errors: u64,
     disconnects: u64,
+    loop_restarts: u64,
     last_error: Option<String>,
+    /// Set when the orchestrator stopped on its own: a loop kept dying.
+    failure: Option<String>,
 }
 
 impl Orchestrator {
@@ -104,44 +127,54 @@ impl Orchestrator {
         config.validate()?;
         let rt = runtime::runtime()?;
         let _guard = rt.enter();
-        // Its own pool: result processing must not queue behind Ruby callers.
-        let mut own = config.clone();
-        own.pool_size = config.pool_size.max(12);
+        // Its own pool (orchestrator_pool_size): result processing must not queue behind
+        // Ruby callers. Its LISTEN connections are outside it (pool::listener).
         let client = Arc::new(Client {
-            pool: pool::build(&own)?,
-            config: own,
+            pool: pool::build(config, config.orchestrator_pool_size)?,
+            config: config.clone(),
             finished: Default::default(),
         });
         let (shutdown, rx) = watch::channel(false);
         let stats = Arc::new(Stats::default());
+        let supervision = Supervision::new(shutdown, stats.clone());
         let jitter = config.backoff_jitter;
         let mut handles = Vec::new();
-        // Result consumers compete for batches (SKIP LOCKED); one keeps empty reads rare.
-        for _ in 0..RESULT_CONSUMERS {
+        // One result consumer: consumers would compete for batches (SKIP LOCKED), and one
+        // keeps empty reads rare.
+        handles.push(supervision.spawn(rt, "results", {
             let (c, s, r) = (client.clone(), stats.clone(), rx.clone());
-            handles.push(rt.spawn(async move {
-                let counted = s.clone();
-                Consumer {
-                    queue: RESULTS_QUEUE,
+            move || {
+                let (c, s, r) = (c.clone(), s.clone(), r.clone());
+                async move {
+                    let counted = s.clone();
+                    Consumer {
+                        queue: RESULTS_QUEUE,
+                    }
+                    .run(c, s, r, move |c| drain_results(c, counted.clone(), jitter))
+                    .await
                 }
-                .run(c, s, r, move |c| drain_results(c, counted.clone(), jitter))
-                .await
-            }));
-        }
-        handles.push(rt.spawn({
-            let (c, s, r) = (client.clone(), stats.clone(), rx.clone());
-            async move {
-                let counted = s.clone();
-                Consumer {
-                    queue: TASK_REQUESTS_QUEUE,
-                }
-                .run(c, s, r, move |c| drain_requests(c, counted.clone()))
-                .await
             }
         }));
-        handles.push(rt.spawn(sweep::run(client.clone(), stats.clone(), rx)));
+        handles.push(supervision.spawn(rt, "requests", {
+            let (c, s, r) = (client.clone(), stats.clone(), rx.clone());
+            move || {
+                let (c, s, r) = (c.clone(), s.clone(), r.clone());
+                async move {
+                    let counted = s.clone();
+                    Consumer {
+                        queue: TASK_REQUESTS_QUEUE,
+                    }
+                    .run(c, s, r, move |c| drain_requests(c, counted.clone()))
+                    .await
+                }
+            }
+        }));
+        handles.push(supervision.spawn(rt, "sweep", {
+            let (c, s, r) = (client.clone(), stats.clone(), rx);
+            move || sweep::run(c.clone(), s.clone(), r.clone())
+        }));
         let orchestrator = Arc::new(Orchestrator {
-            shutdown,
+            supervision,
             handles: Mutex::new(handles),
             stats,
             started_at: Utc::now(),
@@ -152,13 +185,27 @@ impl Orchestrator {
         Ok(orchestrator)
     }
 
+    /// False once stopped, or once a loop kept dying (see supervisor.rs).
     pub fn is_running(&self) -> bool {
-        !*self.shutdown.borrow()
+        !*self.supervision.shutdown.borrow()
+    }
+
+    /// Test hook (TASKER_CORE_TEST_HOOKS=1 only, checked by the bridge): makes the named loop
+    /// panic, as a bug in it would.
+    pub fn crash_loop(&self, name: &str) -> Result<()> {
+        if self.supervision.crash(name) {
+            Ok(())
+        } else {
+            Err(Error::InvalidArgument(format!(
+                "no orchestrator loop {name:?} (loops: {})",
+                self.supervision.loop_names().join(", ")
+            )))
+        }
     }
 
     /// Asks the loops to stop and waits for them (in-flight messages finish first).
     pub async fn stop(&self, timeout: Duration) -> bool {
-        let _ = self.shutdown.send(true);
+        self.supervision.shutdown.send_replace(true);
         let handles: Vec<JoinHandle<()>> = match self.handles.lock() {
             Ok(mut h) => h.drain(..).collect(),
             Err(_) => Vec::new(),
@@ -178,6 +225,7 @@ impl Orchestrator {
 
     pub fn status_json(&self) -> Result<String> {
         let s = &self.stats;
+        let failure = s.failure();
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let report = StatusReport {
             running: self.is_running(),
@@ -196,7 +244,9 @@ impl Orchestrator {
             steps_recovered: get(&s.recovered),
             errors: get(&s.errors),
             disconnects: get(&s.disconnects),
+            loop_restarts: get(&s.loop_restarts),
             last_error: s.last_error.lock().ok().and_then(|l| l.clone()),
+            failure,
         };
         Ok(serde_json::to_string(&report)?)
     }
@@ -205,7 +255,6 @@ impl Orchestrator {
 /// Results applied per transaction, and how long a read result stays invisible.
 const RESULT_BATCH: i32 = 16;
 const RESULT_VT: i32 = 10;
-const RESULT_CONSUMERS: usize = 1;
 
 async fn drain_results(client: Arc<Client>, stats: Arc<Stats>, jitter: f64) -> Result<bool> {
     let applied = results::process_batch(&client.pool, RESULT_BATCH, RESULT_VT, jitter).await?;
@@ -228,7 +277,7 @@ async fn handle_request(client: &Client, msg: &QueueMessage, stats: &Stats) -> R
         queue: TASK_REQUESTS_QUEUE,
         msg_id: msg.msg_id,
     };
-    let outcome = if msg.read_ct > MAX_READS {
+    let outcome = if msg.read_ct > RESULT_MAX_READS {
         Err(Error::InvalidArgument(format!(
             "read {} times without being created (poison)",
             msg.read_ct

@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use tokio::sync::{broadcast, OnceCell};
 use tracing::warn;
@@ -40,7 +39,7 @@ async fn listen(pool: PgPool, tx: broadcast::Sender<Uuid>) {
     let mut delay = Duration::from_millis(100);
     loop {
         let outcome: Result<()> = async {
-            let mut listener = PgListener::connect_with(&pool).await?;
+            let mut listener = crate::store::pool::listener(&pool).await?;
             listener.listen(TASK_FINISHED_CHANNEL).await?;
             loop {
                 let note = listener.recv().await?;
@@ -67,6 +66,8 @@ pub async fn wait_for_task(
     task_uuid: Uuid,
     timeout: Duration,
 ) -> Result<String> {
+    // A century stands in for "forever": Instant cannot add more on every platform.
+    let timeout = timeout.min(Duration::from_secs(100 * 365 * 86_400));
     let deadline = Instant::now() + timeout;
     let mut finished = hub.subscribe(pool).await;
     let mut last_seen = String::from("unknown");

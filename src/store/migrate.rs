@@ -34,7 +34,7 @@ const SQUASHED_COUNT: i64 = 16;
 /// Idempotent; concurrent callers wait for each other.
 #[instrument(skip(pool))]
 pub async fn migrate(pool: &PgPool) -> Result<()> {
-    let mut lock = PgConnection::connect_with(&pool.connect_options()).await?;
+    let mut lock = super::pool::dedicated(pool).await?;
     sqlx::query("SELECT pg_advisory_lock($1)")
         .bind(MIGRATE_LOCK)
         .execute(&mut lock)

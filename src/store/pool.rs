@@ -1,28 +1,57 @@
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use sqlx::{ConnectOptions, PgConnection, PgPool};
 
-use crate::config::Config;
+use crate::config::{conninfo, Config};
 use crate::error::{Error, Result};
 
-/// A lazily connecting pool: building it never blocks and never fails on a down server.
-/// Its sessions plan with PostgreSQL's defaults: no session-wide planner switch (the one
-/// function that measured a need sets its own, with the figure: sql/enqueue_ready.sql).
-pub fn build(config: &Config) -> Result<PgPool> {
-    let options = PgConnectOptions::from_str(&config.database_url)
-        .map_err(|e| {
-            Error::Config(format!(
-                "database_url {} cannot be parsed: {e}",
-                config.redacted_url()
-            ))
-        })?
-        .application_name("tasker-core");
+/// The connection options of the configured URL, read as libpq reads it (config::conninfo).
+pub fn connect_options(config: &Config) -> Result<PgConnectOptions> {
+    let options = conninfo::options(&config.database_url).map_err(|why| {
+        Error::Config(format!(
+            "database_url {} cannot be used: {why}",
+            config.redacted_url()
+        ))
+    })?;
+    Ok(options.application_name("tasker-core"))
+}
+
+/// A lazily connecting pool of `size` connections: building it never blocks and never fails
+/// on a down server. Its sessions plan with PostgreSQL's defaults: no session-wide planner
+/// switch (the one function that measured a need sets its own, with the figure:
+/// sql/enqueue_ready.sql).
+pub fn build(config: &Config, size: u32) -> Result<PgPool> {
+    let options = connect_options(config)?;
     Ok(PgPoolOptions::new()
-        .max_connections(config.pool_size)
+        .max_connections(size)
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(10))
         .idle_timeout(Duration::from_secs(300))
         .connect_lazy_with(options))
+}
+
+/// A LISTEN connection of its own, outside every shared pool: a listener holds its
+/// connection for as long as it lives, so inside a pool it would take a slot the queries
+/// need (with pool_size = 1, all of them). The one-connection pool behind it only re-makes
+/// that connection after a loss, as PgListener does.
+pub fn listener_pool(pool: &PgPool) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(1)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(10))
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_lazy_with(pool.connect_options().as_ref().clone())
+}
+
+/// Connects a listener on a connection of its own (see listener_pool).
+pub async fn listener(pool: &PgPool) -> Result<PgListener> {
+    Ok(PgListener::connect_with(&listener_pool(pool)).await?)
+}
+
+/// One connection outside the pool, for a session that holds it while the pool works (the
+/// migration lock): taken from the pool, it would wait for a second slot when there is one.
+pub async fn dedicated(pool: &PgPool) -> Result<PgConnection> {
+    Ok(pool.connect_options().connect().await?)
 }

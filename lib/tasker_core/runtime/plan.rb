@@ -2,7 +2,8 @@
 
 module TaskerCore
   module Runtime
-    # What a process runs, checked before anything starts; errors name the key.
+    # What a process runs, checked before anything starts; errors name the key. The numbers
+    # are checked by the core's rules (src/config/settings.rs), with its defaults.
     #
     #   start:              auto (default: server processes only), true, false, after_fork
     #   orchestrator:       run the embedded orchestrator in this process (default true)
@@ -14,6 +15,7 @@ module TaskerCore
     class Plan
       STARTS = %w[auto after_fork].freeze
       WORKER_KEYS = %w[namespaces concurrency poll_interval visibility_timeout batch_size].freeze
+      DEFAULTS = Internal::Config.defaults(false).freeze
       TRUE_WORDS = %w[1 true yes on].freeze
       FALSE_WORDS = %w[0 false no off].freeze
 
@@ -27,7 +29,8 @@ module TaskerCore
         @orchestrator = boolean("orchestrator", settings.fetch("orchestrator", true))
         @workers = parse_workers(settings["workers"])
         @register_templates = boolean("register_templates", settings.fetch("register_templates", true))
-        @shutdown_timeout = positive_number("shutdown_timeout", settings.fetch("shutdown_timeout", 25))
+        @shutdown_timeout = checked("shutdown_timeout",
+                                    settings.fetch("shutdown_timeout", DEFAULTS.fetch("shutdown_timeout")))
         @log_events = boolean("log_events", settings.fetch("log_events", true))
       end
 
@@ -67,11 +70,9 @@ module TaskerCore
 
       def worker_options(value)
         options = { namespaces: namespaces(value["namespaces"]),
-                    concurrency: positive_integer("workers.concurrency", value.fetch("concurrency", 4)) }
-        options[:poll_interval] = positive_number("workers.poll_interval", value["poll_interval"]) if
-          value.key?("poll_interval")
-        %w[visibility_timeout batch_size].each do |key|
-          options[key.to_sym] = positive_integer("workers.#{key}", value[key]) if value.key?(key)
+                    concurrency: checked("workers.concurrency", value.fetch("concurrency", DEFAULTS["concurrency"])) }
+        %w[poll_interval visibility_timeout batch_size].each do |key|
+          options[key.to_sym] = checked("workers.#{key}", value[key]) if value.key?(key)
         end
         options
       end
@@ -93,24 +94,28 @@ module TaskerCore
         invalid(key, "must be true or false", value)
       end
 
-      def positive_integer(key, value)
-        number = value.is_a?(String) ? Integer(value, 10, exception: false) : value
-        return number if number.is_a?(Integer) && number.positive?
-
-        invalid(key, "must be a positive integer", value)
+      # The value as the core's rule for the setting (the key's last part) takes it; text (from
+      # ENV or YAML) is read as a number first.
+      def checked(key, value)
+        setting = key.split(".").last
+        Internal::Config.check(setting, from_text(value))
+      rescue ConfigurationError => e
+        raise ConfigurationError, "#{key} #{e.message.delete_prefix("#{setting} ")}#{where(key)}"
       end
 
-      def positive_number(key, value)
-        number = value.is_a?(String) ? Float(value, exception: false) : value
-        return number.to_f if number.is_a?(Numeric) && number.positive?
+      def from_text(value)
+        return value unless value.is_a?(String)
 
-        invalid(key, "must be a positive number", value)
+        Integer(value, 10, exception: false) || Float(value, exception: false) || value
       end
 
       def invalid(key, problem, value)
+        raise ConfigurationError, "#{key} #{problem}, got #{value.inspect}#{where(key)}"
+      end
+
+      def where(key)
         source = @sources[key] || @sources[key.split(".").first]
-        where = source ? " (set in #{source})" : ""
-        raise ConfigurationError, "#{key} #{problem}, got #{value.inspect}#{where}"
+        source ? " (set in #{source})" : ""
       end
     end
   end

@@ -1,31 +1,35 @@
 # frozen_string_literal: true
 
+require "tasker_core/configuration"
+require "tasker_core/queue_name"
+
 module TaskerCore
   class Worker
-    # The worker's options, checked before any SQL runs. Namespaces become queue names
-    # (`<namespace>_queue`), so they must be plain identifiers.
+    # The worker's options, checked before any SQL runs, by the core's rules (defaults and
+    # ranges live in src/config/settings.rs). A bad option is an ArgumentError, a bad value
+    # taken from TaskerCore.configuration a ConfigurationError; both name the key.
+    # Namespaces become queue names (`<namespace>_queue`), so they must be plain identifiers.
     class Settings
-      NAMESPACE_FORMAT = /\A[a-z][a-z0-9_]{0,40}\z/
+      DEFAULTS = Internal::Config.defaults(false).freeze
       KNOWN_OPTIONS = %i[database_url poll_interval visibility_timeout batch_size max_reads logger].freeze
-      # A message read more often than this is poison: archived, and its step failed.
-      DEFAULT_MAX_READS = 25
+      # A step message read more often than this is poison: archived, and its step failed.
+      DEFAULT_MAX_READS = DEFAULTS.fetch("max_reads")
 
       attr_reader :namespaces, :concurrency, :database_url, :poll_interval, :visibility_timeout,
                   :batch_size, :max_reads, :logger
 
-      def initialize(namespaces:, concurrency: 4, **options)
+      def initialize(namespaces:, concurrency: DEFAULTS.fetch("concurrency"), **options)
         unknown = options.keys - KNOWN_OPTIONS
         raise TaskerCore::ArgumentError, "unknown worker options: #{unknown.join(", ")}" if unknown.any?
 
         config = Settings.configuration
         @namespaces = check_namespaces(namespaces)
-        @concurrency = check_positive_integer(:concurrency, concurrency)
-        @database_url = check_url(options.fetch(:database_url, nil) || config.database_url)
-        @poll_interval = check_positive_number(:poll_interval, options[:poll_interval] || config.poll_interval)
-        @visibility_timeout = check_positive_integer(:visibility_timeout,
-                                                     options[:visibility_timeout] || config.visibility_timeout)
-        @batch_size = check_positive_integer(:batch_size, options[:batch_size] || @concurrency)
-        @max_reads = check_positive_integer(:max_reads, options[:max_reads] || DEFAULT_MAX_READS)
+        @concurrency = check(:concurrency, concurrency)
+        @database_url = setting(:database_url, options, config)
+        @poll_interval = setting(:poll_interval, options, config)
+        @visibility_timeout = setting(:visibility_timeout, options, config)
+        @batch_size = check(:batch_size, options.fetch(:batch_size, nil) || @concurrency)
+        @max_reads = check(:max_reads, options.fetch(:max_reads, nil) || DEFAULT_MAX_READS)
         @logger = options[:logger] || Settings.default_logger(config)
       end
 
@@ -35,11 +39,7 @@ module TaskerCore
 
       # The URL with its password hidden: the only form that may appear in a log line.
       def redacted_database_url
-        Settings.redact(@database_url)
-      end
-
-      def self.redact(url)
-        url.to_s.sub(%r{//([^:/@]*):[^@]*@}, '//\1:***@')
+        TaskerCore.redact_url(@database_url)
       end
 
       def self.configuration
@@ -57,31 +57,28 @@ module TaskerCore
         raise TaskerCore::ArgumentError, "a worker needs at least one namespace" if list.empty?
 
         list.each do |name|
-          next if name.is_a?(String) && NAMESPACE_FORMAT.match?(name)
+          next if name.is_a?(String) && TaskerCore::NAMESPACE_NAME.match?(name)
 
           raise TaskerCore::ArgumentError,
-                "invalid namespace #{name.inspect}: expected #{NAMESPACE_FORMAT.source} " \
+                "invalid namespace #{name.inspect}: expected #{Internal::NAMESPACE_PATTERN} " \
                 "(lowercase letters, digits and underscores, starting with a letter)"
         end
         list.uniq.freeze
       end
 
-      def check_positive_integer(key, value)
-        return value if value.is_a?(Integer) && value.positive?
+      # An option given to the worker wins; else the configuration's value, whose errors are
+      # the configuration's.
+      def setting(key, options, config)
+        value = options.fetch(key, nil)
+        return check(key, value) unless value.nil?
 
-        raise TaskerCore::ArgumentError, "#{key} must be a positive integer, got #{value.inspect}"
+        Internal::Config.check(key.to_s, config.public_send(key))
       end
 
-      def check_positive_number(key, value)
-        return value.to_f if value.is_a?(Numeric) && value.positive?
-
-        raise TaskerCore::ArgumentError, "#{key} must be a positive number, got #{value.inspect}"
-      end
-
-      def check_url(url)
-        return url if url.is_a?(String) && url.match?(%r{\Apostgres(ql)?://})
-
-        raise TaskerCore::ArgumentError, "database_url must be a postgres:// URL, got #{Settings.redact(url).inspect}"
+      def check(key, value)
+        Internal::Config.check(key.to_s, value)
+      rescue TaskerCore::ConfigurationError => e
+        raise TaskerCore::ArgumentError, e.message
       end
     end
   end

@@ -34,7 +34,7 @@ pub enum Applied {
 }
 
 /// A result message read more often than this without being applied is poison.
-pub const MAX_READS: i32 = 5;
+use crate::config::RESULT_MAX_READS as MAX_READS;
 
 /// The step a result belongs to, as the result processor needs it.
 #[derive(sqlx::FromRow, Debug, Clone)]
