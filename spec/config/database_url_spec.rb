@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative "../faults/support/fault_report"
+
 require "uri"
 require_relative "support"
 
@@ -29,6 +31,9 @@ RSpec.describe "the database URL", db: true do
       logger, _io = capturing_logger
       run_linear_task(url, logger)
     end
+    FaultReport.record(name: "URL with its host and port in the query (empty host)",
+                       how: "postgresql://u@/db?host=...&port=...: orchestrator, create_task and workers run",
+                       tasks: 1, completed: 1, duplicates: 0, lost: 0)
   end
 
   it "never shows a ?password= in a log line, a status, an error or an inspect" do
@@ -50,6 +55,9 @@ RSpec.describe "the database URL", db: true do
     seen << io.string
     expect(io.string).to include("[core] orchestrator started").and include("password=***")
     expect(seen.join("\n")).not_to include(password)
+    FaultReport.record(name: "Password given as ?password= in the URL",
+                       how: "a full workflow; every log line, status, error and inspect searched: no password",
+                       tasks: 1, completed: 1, duplicates: 0, lost: 0)
   end
 
   it "works with a pool of one connection: migrate!, the orchestrator and create_task" do

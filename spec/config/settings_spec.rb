@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative "../faults/support/fault_report"
+
 require_relative "support"
 
 # Every setting's default, range and check come from the core (src/config/settings.rs):
@@ -28,6 +30,10 @@ RSpec.describe "settings: defaults and validation from the core" do
     refused(:poll_interval, nil)
     refused(:log_level, "loud")
     refused(:database_url, "mysql://u:pw@h/db")
+    FaultReport.record(name: "Infinite or out-of-range settings",
+                       how: "sweep_interval/poll_interval Infinity, NaN, negative, 2**40, wrong types: " \
+                            "ConfigurationError naming the key, at configure time",
+                       tasks: 0, completed: 0, duplicates: 0, lost: 0)
   end
 
   it "shows what it got, and never a password" do

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative "../faults/support/fault_report"
+
 # A worker's claim locks the step message, then the step. cancel_task and resolve_step lock the
 # task, then its steps, then delete the step's queued messages. When they meet in the middle,
 # waiting for the message would be a deadlock (PostgreSQL breaks it after deadlock_timeout, and
@@ -60,6 +62,10 @@ RSpec.describe "a claim racing cancel_task or resolve_step", db: true do
     status = TaskerCore.task_status(task.uuid)
     expect(status.state).to eq("cancelled")
     expect(status.step("only").state).to eq("cancelled")
+    FaultReport.record(name: "Worker claim racing cancel_task",
+                       how: "cancel queued first on the step lock, the claim holding the message: no deadlock, " \
+                            "the claim answers stale",
+                       tasks: 1, completed: 0, duplicates: 0, lost: 0)
   end
 
   it "resolves the step; the claim gets a stale answer, and nothing deadlocks" do
@@ -70,5 +76,9 @@ RSpec.describe "a claim racing cancel_task or resolve_step", db: true do
     status = TaskerCore.task_status(task.uuid)
     expect(status.state).to eq("complete")
     expect(status.step("only").results).to eq("by" => "hand")
+    FaultReport.record(name: "Worker claim racing resolve_step",
+                       how: "resolve queued first on the step lock, the claim holding the message: no deadlock, " \
+                            "the claim answers stale",
+                       tasks: 1, completed: 1, duplicates: 0, lost: 0)
   end
 end

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative "../faults/support/fault_report"
+
 require_relative "web_helper"
 
 # Paths and parameters that are not UTF-8, or not decodable at all: the dashboard answers 404
@@ -34,6 +36,9 @@ RSpec.describe TaskerCore::Web, db: true do
 
     expect(raw("POST", "/tasker/tasks/%ff%fe/cancel").status).to eq(404)
     expect(raw("POST", "/tasker/tasks/#{@task.uuid}/steps/%ff/resolve").status).to eq(404)
+    FaultReport.record(name: "Dashboard path that is not UTF-8",
+                       how: "GET /tasks/%ff%fe and /api/tasks/%ff%fe: 404, no exception shown",
+                       tasks: 0, completed: 0, duplicates: 0, lost: 0)
   end
 
   it "answers 400 naming the parameter that is not UTF-8" do
