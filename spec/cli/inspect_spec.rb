@@ -51,7 +51,7 @@ RSpec.describe "exe/tasker-core status, task, graph, templates", db: true do
       expect(out).to match(/^  fulfillment_queue\s+1\s+0\s+0\s+1\s+/) # the retry, delayed
       expect(out).to include("Stuck steps", "diamond_workflow/diamond #{@stuck}  start",
                              "enqueued and not picked up (no worker for diamond_workflow?)")
-      expect(out).to match(/fulfillment.*#{@retrying}\s+reserve_inventory\s+1\/3\s+\d+m\d+s\s+TaskerCore::RetryableError/)
+      expect(out).to match(%r{fulfillment.*#{@retrying}\s+reserve_inventory\s+1/3\s+\d+m\d+s\s+TaskerCore::RetryableError})
       expect(out).to match(/^  tasker-core\s+\d+\s+/) # this process's orchestrator pool
     end
 
@@ -90,19 +90,19 @@ RSpec.describe "exe/tasker-core status, task, graph, templates", db: true do
       expect(result.out).to include("initiator cli spec")
       expect(result.out).to match(/STEP\s+STATE\s+ATTEMPTS\s+ENQUEUED\s+STARTED\s+COMPLETED\s+RAN\s+ERROR/)
       %w[validate_order reserve_inventory process_payment ship_order].each do |step|
-        expect(result.out).to match(/^  #{step}\s+complete\s+1\/\d\s+\+\d+\.\d{3}s\s+\+\d+\.\d{3}s\s+\+\d+\.\d{3}s\s+\d+ ms/)
+        expect(result.out).to match(%r{^  #{step}\s+complete\s+1/\d\s+\+\d+\.\d{3}s\s+\+\d+\.\d{3}s\s+\+\d+\.\d{3}s\s+\d+ ms})
       end
     end
 
     it "exits 1 for a failed task, showing the error, and shows the next retry" do
       failed = tasker_core("task", @failed)
       expect(failed.code).to eq(1)
-      expect(failed.out).to match(/process_payment\s+error\s+1\/2 .*TaskerCore::PermanentError: card declined \(CARD_DECLINED\)/)
-      expect(failed.out).to match(/ship_order\s+pending\s+0\/5/)
+      expect(failed.out).to match(%r{process_payment\s+error\s+1/2 .*TaskerCore::PermanentError: card declined \(CARD_DECLINED\)})
+      expect(failed.out).to match(%r{ship_order\s+pending\s+0/5})
 
       retrying = tasker_core("task", @retrying)
       expect(retrying.code).to eq(0)
-      expect(retrying.out).to match(/reserve_inventory\s+waiting_for_retry\s+1\/3 .*RetryableError.*\(retry at \+\d+/)
+      expect(retrying.out).to match(%r{reserve_inventory\s+waiting_for_retry\s+1/3 .*RetryableError.*\(retry at \+\d+})
     end
 
     it "prints JSON, waits, and exits 1 for an unknown task, 2 for a malformed uuid" do
@@ -111,7 +111,8 @@ RSpec.describe "exe/tasker-core status, task, graph, templates", db: true do
       expect(status["steps"].map { |s| s["results"] }).to all(be_a(Hash))
 
       unknown = tasker_core("task", "01234567-89ab-cdef-0123-456789abcdef")
-      expect([unknown.code, unknown.err]).to eq([1, "tasker-core: no task with uuid 01234567-89ab-cdef-0123-456789abcdef\n"])
+      expect([unknown.code,
+              unknown.err]).to eq([1, "tasker-core: no task with uuid 01234567-89ab-cdef-0123-456789abcdef\n"])
       expect(tasker_core("task", "12345").code).to eq(2)
     end
   end

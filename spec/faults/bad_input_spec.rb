@@ -7,7 +7,8 @@ require_relative "support/faults"
 # the good task running beside it completes.
 RSpec.describe "bad input", :fault do
   def one_step(name, handler)
-    { "namespace" => "faults", "name" => name, "version" => "1", "steps" => [{ "name" => "only", "handler" => handler }] }
+    { "namespace" => "faults", "name" => name, "version" => "1",
+      "steps" => [{ "name" => "only", "handler" => handler }] }
   end
 
   # A task that ends in error because the case is meant to fail it is neither completed nor lost.
@@ -113,7 +114,9 @@ RSpec.describe "bad input", :fault do
     end
     Dir.mktmpdir do |dir|
       File.write(File.join(dir, "broken.yaml"), "namespace: faults\nsteps: [\n")
-      expect { TaskerCore.register_templates!(dir) }.to raise_error(TaskerCore::TemplateError, /broken\.yaml: invalid YAML/)
+      expect do
+        TaskerCore.register_templates!(dir)
+      end.to raise_error(TaskerCore::TemplateError, /broken\.yaml: invalid YAML/)
     end
     expect(TaskerCore.templates.map { |t| t["name"] }).to eq(["diamond"])
     expect(good_task_completes).to be(true)

@@ -32,7 +32,9 @@ RSpec.describe "fault: duplicate and late result messages", :fault do
       Timeout.timeout(20) { sleep 0.1 until TaskerCore::Orchestrator.status["results_ignored"] >= before + 20 }
       result = audit(uuids)
       tasks_changed = uuids.count do |uuid|
-        TaskerCore.task_status(uuid).then { |s| s.state != "complete" || s.step("a").results != 1 || s.step("d").results != 5 }
+        TaskerCore.task_status(uuid).then do |s|
+          s.state != "complete" || s.step("a").results != 1 || s.step("d").results != 5
+        end
       end
 
       FaultReport.record(name: "Duplicate and late result messages",

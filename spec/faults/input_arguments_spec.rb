@@ -101,8 +101,8 @@ RSpec.describe "bad arguments to the public API", db: true do
       .to raise_error(TaskerCore::TemplateError, /step "only": String at steps\[0\]\.config\.path: contains a NUL/)
     expect(TaskerCore.task_status(task.uuid).state).to eq("pending").or eq("in_progress")
     FaultReport.record(name: "NUL or invalid UTF-8 in a field", how: "NUL in context (value and key), config, actor, " \
-                                                                    "initiator, source_system, idempotency_key; " \
-                                                                    "invalid UTF-8 in reason: ArgumentError naming the field",
+                                                                     "initiator, source_system, idempotency_key; " \
+                                                                     "invalid UTF-8 in reason: ArgumentError naming the field",
                        tasks: 1, completed: 0, duplicates: 0, lost: 0)
   end
 end

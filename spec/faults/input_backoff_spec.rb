@@ -31,7 +31,9 @@ RSpec.describe "huge backoff", db: true do
     }
     messages = refused.map do |policy, pattern|
       expect { TaskerCore.register_templates!([template(policy)]) }
-        .to raise_error(TaskerCore::TemplateError, %r{backoff/ages@1.*step "charge".*#{pattern.source}}) { |e| @last = e.message }
+        .to raise_error(TaskerCore::TemplateError, %r{backoff/ages@1.*step "charge".*#{pattern.source}}) { |e|
+              @last = e.message
+            }
       @last
     end
     expect(TaskerCore.templates).to be_empty
@@ -49,7 +51,9 @@ RSpec.describe "huge backoff", db: true do
     task = TaskerCore.create_task(namespace: "backoff", name: "ages")
     # A step row from before registration capped max_backoff_seconds (or one that some other
     # path filled): the delay is clamped to one day all the same.
-    with_pg { |c| c.exec_params("UPDATE tasker.workflow_steps SET max_backoff_seconds = 1e308 WHERE task_uuid = $1", [task.uuid]) }
+    with_pg do |c|
+      c.exec_params("UPDATE tasker.workflow_steps SET max_backoff_seconds = 1e308 WHERE task_uuid = $1", [task.uuid])
+    end
     step = with_worker(namespaces: %w[backoff]) do
       wait_until(timeout: 20, message: "the failure to be applied") do
         current = TaskerCore.task_status(task.uuid).step("charge")
@@ -65,8 +69,8 @@ RSpec.describe "huge backoff", db: true do
     expect(step.last_error["retry_after"].to_f).to eq(1e300)
     expect(wait_seconds).to be_within(60).of(one_day)
     FaultReport.record(name: "Handler retry_after of 1e300 s", how: "RetryableError(retry_after: 1e300) on a step " \
-                                                                     "whose row allows 1e308 s: the step goes to " \
-                                                                     "waiting_for_retry for #{wait_seconds.round} s",
+                                                                    "whose row allows 1e308 s: the step goes to " \
+                                                                    "waiting_for_retry for #{wait_seconds.round} s",
                        tasks: 1, completed: 0, duplicates: 0, lost: 0)
   ensure
     stop_orchestrator!

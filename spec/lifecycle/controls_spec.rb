@@ -65,7 +65,9 @@ RSpec.describe "operator controls", db: true do
     it "ignores the result of a step that was running when the task was cancelled" do
       task = TaskerCore.create_task(namespace: "ops", name: "chain")
       with_worker(namespaces: %w[ops]) do
-        wait_until(message: "first step running") { TaskerCore.task_status(task.uuid).step("first").state == "in_progress" }
+        wait_until(message: "first step running") do
+          TaskerCore.task_status(task.uuid).step("first").state == "in_progress"
+        end
         TaskerCore.cancel_task(task.uuid)
         ignored_before = TaskerCore::Orchestrator.status["results_ignored"]
         wait_until(timeout: 10, message: "late result ignored") do
@@ -104,7 +106,7 @@ RSpec.describe "operator controls", db: true do
         expect(status.state).to eq("complete")
         expect(status.step("flip")).to have_attributes(state: "complete", attempts: 1)
         expect(status.step("after").results).to eq("step" => "after", "parents" => { "flip" => { "step" => "flip",
-                                                                                               "parents" => {} } })
+                                                                                                 "parents" => {} } })
       end
       task_audit = with_pg do |conn|
         conn.exec_params("SELECT from_state, to_state FROM tasker.task_transitions WHERE task_uuid = $1 ORDER BY id",

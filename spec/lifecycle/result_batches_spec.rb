@@ -66,7 +66,7 @@ RSpec.describe "result batches", db: true do
     send_raw_message("tasker_step_results", result(claims[0], 999)) # duplicate of the first result
     send_raw_message("tasker_step_results", '{"step_uuid": "nope"}')
     send_raw_message("tasker_step_results", result(claims[0], 5).sub(claims[0].dig("step", "uuid"),
-                                                                      "01890000-0000-7000-8000-000000000000"))
+                                                                     "01890000-0000-7000-8000-000000000000"))
     start_orchestrator!
     wait_until(message: "the results queue drained") { results_left.empty? }
 

@@ -37,7 +37,9 @@ RSpec.describe "task_status", db: true do
     start_orchestrator!
     task = TaskerCore.create_task(namespace: "report", name: "daily")
     with_worker(namespaces: %w[report]) do
-      wait_until(message: "retry scheduled") { TaskerCore.task_status(task.uuid).step("gather").state == "waiting_for_retry" }
+      wait_until(message: "retry scheduled") do
+        TaskerCore.task_status(task.uuid).step("gather").state == "waiting_for_retry"
+      end
     end
     gather = TaskerCore.task_status(task.uuid).step("gather")
     expect(gather.attempts).to eq(1)

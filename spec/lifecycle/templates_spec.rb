@@ -12,16 +12,21 @@ RSpec.describe "template registration", db: true do
   it "rejects an invalid template with the template, the step and the problem" do
     bad = template([{ "name" => "charge", "handler" => "Shop::Charge", "depends_on" => ["reserve"] }])
     expect { TaskerCore.register_templates!([bad]) }
-      .to raise_error(TaskerCore::TemplateError, %r{shop/order@1\.0\.0.*step "charge": depends on unknown step "reserve"})
+      .to raise_error(TaskerCore::TemplateError,
+                      %r{shop/order@1\.0\.0.*step "charge": depends on unknown step "reserve"})
     expect(TaskerCore.templates).to be_empty
   end
 
   it "rejects cycles, self-dependencies, duplicates and unsafe names" do
     cyclic = template([{ "name" => "a", "handler" => "A", "depends_on" => ["b"] },
                        { "name" => "b", "handler" => "B", "depends_on" => ["a"] }])
-    expect { TaskerCore.register_templates!([cyclic]) }.to raise_error(TaskerCore::TemplateError, /cycle: a -> b -> a|cycle: b -> a -> b/)
+    expect do
+      TaskerCore.register_templates!([cyclic])
+    end.to raise_error(TaskerCore::TemplateError, /cycle: a -> b -> a|cycle: b -> a -> b/)
     own = template([{ "name" => "a", "handler" => "A", "depends_on" => ["a"] }])
-    expect { TaskerCore.register_templates!([own]) }.to raise_error(TaskerCore::TemplateError, /step "a": depends on itself/)
+    expect do
+      TaskerCore.register_templates!([own])
+    end.to raise_error(TaskerCore::TemplateError, /step "a": depends on itself/)
     dup = template([{ "name" => "a", "handler" => "A" }, { "name" => "a", "handler" => "A" }])
     expect { TaskerCore.register_templates!([dup]) }.to raise_error(TaskerCore::TemplateError, /duplicate step name/)
     evil = template([{ "name" => "a", "handler" => "A" }], namespace: "x'; DROP TABLE tasker.tasks; --")
@@ -35,7 +40,9 @@ RSpec.describe "template registration", db: true do
     Dir.mktmpdir do |dir|
       path = File.join(dir, "broken.yaml")
       File.write(path, "namespace: shop\nsteps: [unclosed\n")
-      expect { TaskerCore.register_templates!(path) }.to raise_error(TaskerCore::TemplateError, /broken\.yaml: invalid YAML/)
+      expect do
+        TaskerCore.register_templates!(path)
+      end.to raise_error(TaskerCore::TemplateError, /broken\.yaml: invalid YAML/)
     end
   end
 
@@ -64,6 +71,6 @@ RSpec.describe "template registration", db: true do
     expect { TaskerCore.create_task(namespace: "Bad Namespace", name: "order") }
       .to raise_error(TaskerCore::ArgumentError, /invalid namespace/)
     expect { TaskerCore.create_task(namespace: "shop", name: "order", context: [1, 2]) }
-      .to raise_error(TaskerCore::ArgumentError, /context for shop\/order must be a Hash, got Array/)
+      .to raise_error(TaskerCore::ArgumentError, %r{context for shop/order must be a Hash, got Array})
   end
 end

@@ -13,7 +13,12 @@ RSpec.describe "native bridge", db: true do
 
   it "lets other Ruby threads run while wait_for_task blocks" do
     ticks = 0
-    ticker = Thread.new { loop { ticks += 1; sleep 0.01 } }
+    ticker = Thread.new do
+      loop do
+        ticks += 1
+        sleep 0.01
+      end
+    end
     expect { TaskerCore.wait_for_task(task.uuid, timeout: 0.6) }
       .to raise_error(TaskerCore::TimeoutError, /task #{task.uuid} is still in_progress after 0\.6s/)
     ticker.kill

@@ -57,14 +57,17 @@ RSpec.describe TaskerCore::ConfigLoader do
 
   it "names the key, suggests a spelling and says where a bad value was set" do
     expect { loader.load_hash({ pool_sise: 1 }, source: "config.tasker_core") }
-      .to raise_error(TaskerCore::ConfigurationError, 'config.tasker_core: unknown key "pool_sise" (did you mean "pool_size"?)')
+      .to raise_error(TaskerCore::ConfigurationError,
+                      'config.tasker_core: unknown key "pool_sise" (did you mean "pool_size"?)')
     expect { loader.load_env("TASKER_POOL_SIZE" => "many") }
-      .to raise_error(TaskerCore::ConfigurationError, 'pool_size must be an integer, got "many" (set in environment (TASKER_*))')
+      .to raise_error(TaskerCore::ConfigurationError,
+                      'pool_size must be an integer, got "many" (set in environment (TASKER_*))')
 
     path = yaml("production:\n  backoff_jitter: 3\n")
     loader.load_file(path, environment: "production")
     expect { loader.validate! }
-      .to raise_error(TaskerCore::ConfigurationError, "backoff_jitter must be between 0 and 1, got 3 (set in #{path} [production])")
+      .to raise_error(TaskerCore::ConfigurationError,
+                      "backoff_jitter must be between 0 and 1, got 3 (set in #{path} [production])")
 
     expect { described_class.new.load_file(yaml("- a\n- b\n"), environment: "x") }
       .to raise_error(TaskerCore::ConfigurationError, /expected a mapping at the top level, got Array/)
@@ -87,7 +90,8 @@ RSpec.describe TaskerCore::ConfigLoader do
     }
     bad.each do |settings, message|
       expect { described_class.new.load_hash(settings, source: "config.tasker_core").plan }
-        .to raise_error(TaskerCore::ConfigurationError, message.is_a?(String) ? "#{message} (set in config.tasker_core)" : message)
+        .to raise_error(TaskerCore::ConfigurationError,
+                        message.is_a?(String) ? "#{message} (set in config.tasker_core)" : message)
     end
     plan = described_class.new.load_hash({ "start" => "false", "workers" => false }, source: "x").plan
     expect([plan.start, plan.workers, plan.runs_something?]).to eq([:never, nil, true])

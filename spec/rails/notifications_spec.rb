@@ -8,8 +8,8 @@ require_relative "../cli/support/cli_helpers"
 RSpec.describe TaskerCore::Notifications do
   after { @subscriptions&.each { |s| described_class.unsubscribe(s) } }
 
-  def subscribe(pattern = nil, &block)
-    (@subscriptions ||= []) << described_class.subscribe(pattern, &block)
+  def subscribe(pattern = nil, &)
+    (@subscriptions ||= []) << described_class.subscribe(pattern, &)
     @subscriptions.last
   end
 

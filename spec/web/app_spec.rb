@@ -230,7 +230,7 @@ RSpec.describe TaskerCore::Web, db: true do
     def token_for(uuid)
       get "/tasker/tasks/#{uuid}"
       cookie = last_response.headers["set-cookie"]
-      expect(cookie).to match(/tasker_core_csrf=[\w-]{43}; path=\/tasker; HttpOnly; SameSite=Strict/i) if cookie
+      expect(cookie).to match(%r{tasker_core_csrf=[\w-]{43}; path=/tasker; HttpOnly; SameSite=Strict}i) if cookie
       WebSpec.csrf_token(last_response.body).tap { |token| expect(token).to match(/\A[\w-]{43}\z/) }
     end
 

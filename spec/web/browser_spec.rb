@@ -11,7 +11,9 @@ require_relative "web_helper"
 # TASKER_UPDATE_SCREENSHOTS=1 they are also copied to docs/screenshots/.
 module BrowserSpec
   ROOT = File.expand_path("../..", __dir__)
-  CHROMIUM = %w[/usr/bin/chromium /usr/bin/chromium-browser /usr/bin/google-chrome].find { |path| File.executable?(path) }
+  CHROMIUM = %w[/usr/bin/chromium /usr/bin/chromium-browser /usr/bin/google-chrome].find do |path|
+    File.executable?(path)
+  end
   CHROMEDRIVER = %w[/usr/bin/chromedriver /usr/lib/chromium/chromedriver].find { |path| File.executable?(path) }
   SKIP = if CHROMIUM.nil?
            "chromium is not installed (apt-get install chromium chromium-driver, or run bin/setup)"

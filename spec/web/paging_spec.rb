@@ -47,7 +47,7 @@ RSpec.describe "dashboard task list paging", db: true do
 
   it "visits every task once going older, then back to the newest" do
     older_pages = walk("/tasker/api/tasks?limit=7", "older")
-    expect(older_pages.map(&:size)).to eq([7] * 6 + [4])
+    expect(older_pages.map(&:size)).to eq(([7] * 6) + [4])
     expect(older_pages.flatten).to eq(expected_order)
 
     get "/tasker/api/tasks?limit=7"

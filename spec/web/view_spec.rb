@@ -27,7 +27,7 @@ RSpec.describe TaskerCore::Web::View do
     expect(view.duration(1500)).to eq("1.5 s")
     expect(view.duration(125_000)).to eq("2 min 5 s")
     expect(view.time_tag("2026-01-02T03:04:05.123456Z")).to include('datetime="2026-01-02T03:04:05.123Z"',
-                                                                     "2026-01-02 03:04:05 UTC")
+                                                                    "2026-01-02 03:04:05 UTC")
     expect(view.time_tag("garbage")).to eq("garbage")
   end
 end

@@ -7,8 +7,12 @@ module Bench
   class Chart
     SERIES = [
       ["L: pgmq round trips/s", ->(r, n) { r.dig("limit", "round_trips_per_second", n) }],
-      ["tasker-core linear (worker process)", ->(r, n) { r.dig("throughput", "runs", "linear", n, "steps_per_second") }],
-      ["tasker-core diamond (worker process)", ->(r, n) { r.dig("throughput", "runs", "diamond", n, "steps_per_second") }],
+      ["tasker-core linear (worker process)", lambda { |r, n|
+                                                r.dig("throughput", "runs", "linear", n, "steps_per_second")
+                                              }],
+      ["tasker-core diamond (worker process)", lambda { |r, n|
+                                                 r.dig("throughput", "runs", "diamond", n, "steps_per_second")
+                                               }],
       ["tasker-core linear (worker in bench process)",
        ->(r, n) { r.dig("throughput", "runs", "linear_in_process", n, "steps_per_second") }],
       ["delayed_job (N processes)", ->(r, n) { r.dig("peers", "delayed_job", "throughput", n, "jobs_per_second") }],

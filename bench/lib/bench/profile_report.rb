@@ -10,7 +10,8 @@ module Bench
     end
 
     def to_markdown
-      out = ["# tasker-core bench: hot-path profile", "", "From the run of #{@r.dig("meta", "started_at")} (git #{@r.dig("meta", "git")}).", ""]
+      out = ["# tasker-core bench: hot-path profile", "",
+             "From the run of #{@r.dig("meta", "started_at")} (git #{@r.dig("meta", "git")}).", ""]
       out.concat(per_step) if @p["per_step"]
       out.concat(top) if @p["top_statements"]
       out.concat(fsync) if @p["fsync"]

@@ -37,7 +37,8 @@ module Bench
       markdown = to_markdown
       File.write(File.join(dir, "results.json"), "#{JSON.pretty_generate(@r)}\n")
       File.write(File.join(dir, "results.md"), markdown)
-      File.write(File.join(dir, "profile.md"), ProfileReport.new(@r).to_markdown) if @r["profile"] || @r.dig("history", "explain_with_history")
+      File.write(File.join(dir, "profile.md"), ProfileReport.new(@r).to_markdown) if @r["profile"] || @r.dig("history",
+                                                                                                             "explain_with_history")
       chart = Chart.new(@r, dir).draw
       puts
       puts markdown
@@ -111,7 +112,11 @@ module Bench
 
     def target(key, what, measured, pass)
       { "key" => key, "target" => what, "measured" => measured,
-        "verdict" => pass.nil? ? "-" : (pass ? "PASS" : "MISS") }
+        "verdict" => if pass.nil?
+                       "-"
+                     else
+                       (pass ? "PASS" : "MISS")
+                     end }
     end
 
     # --- markdown --------------------------------------------------------------------------------
@@ -121,9 +126,12 @@ module Bench
       meta = @r["meta"]
       out << "# tasker-core bench results"
       out << ""
-      out << "#{meta["started_at"]} · git #{meta["git"]}#{" (uncommitted changes in src/migrations/lib)" if meta["tree_dirty"]} · " \
+      out << "#{meta["started_at"]} · git #{meta["git"]}#{if meta["tree_dirty"]
+                                                            " (uncommitted changes in src/migrations/lib)"
+                                                          end} · " \
              "#{meta["options"][:quick] ? "QUICK run (small counts)" : "full run"} · #{meta["cpus"]} CPUs (#{meta["cpu_model"]}), " \
-             "load average at start #{meta["load_average_at_start"].join(" ")} · PostgreSQL #{meta.dig("postgresql", "version")} " \
+             "load average at start #{meta["load_average_at_start"].join(" ")} · PostgreSQL #{meta.dig("postgresql",
+                                                                                                       "version")} " \
              "(#{settings_line}) · #{meta["ruby"].split(" [").first} · #{meta["total_seconds"]} s"
       out << ""
       out << "**WARNING: #{meta["stale_extension"]}**" << "" if meta["stale_extension"]
@@ -143,7 +151,9 @@ module Bench
 
     def worker_error_runs
       (@r.dig("throughput", "runs") || {}).flat_map do |kind, by_n|
-        by_n.select { |_, row| row["worker_errors"].to_i.positive? }.map { |n, row| "#{kind}@#{n} (#{row["worker_errors"]})" }
+        by_n.select do |_, row|
+          row["worker_errors"].to_i.positive?
+        end.map { |n, row| "#{kind}@#{n} (#{row["worker_errors"]})" }
       end
     end
 
@@ -163,7 +173,8 @@ module Bench
       runs = @r.dig("throughput", "runs") || {}
       dj = @r.dig("peers", "delayed_job", "throughput") || {}
       sk = @r.dig("peers", "sidekiq", "throughput") || {}
-      counts = (@r.dig("limit", "round_trips_per_second")&.keys || []) | runs.values.flat_map(&:keys) | dj.keys | sk.keys
+      counts = (@r.dig("limit",
+                       "round_trips_per_second")&.keys || []) | runs.values.flat_map(&:keys) | dj.keys | sk.keys
       return [] if counts.empty?
 
       counts = counts.sort_by(&:to_i)
@@ -223,8 +234,11 @@ module Bench
       out = ["## Latency (ms), one task or chain at a time, 4 worker threads", "",
              "| measure | n | p50 | p90 | p99 | max |", "|---|---:|---:|---:|---:|---:|"]
       rows.each { |name, s| out << "| #{name} | #{s["n"]} | #{s["p50"]} | #{s["p90"]} | #{s["p99"]} | #{s["max"]} |" }
-      out << "" << "delayed_job polls (sleep_delay #{@r.dig("peers", "delayed_job", "sleep_delay")} s; its default is 5 s); " \
-                   "Sidekiq blocks on BRPOP; tasker-core wakes on LISTEN/NOTIFY." if dj || sk
+      if dj || sk
+        out << "" << "delayed_job polls (sleep_delay #{@r.dig("peers", "delayed_job",
+                                                              "sleep_delay")} s; its default is 5 s); " \
+                     "Sidekiq blocks on BRPOP; tasker-core wakes on LISTEN/NOTIFY."
+      end
       out << ""
     end
 
@@ -233,7 +247,9 @@ module Bench
       return [] unless c && c["calls_per_second"]
 
       ["## Task creation", "",
-       "create_task (linear, #{c["calls"]} calls): #{c["calls_per_second"].map { |t, v| "#{fmt(v)} calls/s from #{t} thread#{"s" if t != "1"}" }.join(", ")}.", ""]
+       "create_task (linear, #{c["calls"]} calls): #{c["calls_per_second"].map do |t, v|
+                                                       "#{fmt(v)} calls/s from #{t} thread#{"s" if t != "1"}"
+                                                     end.join(", ")}.", ""]
     end
 
     def history_table
@@ -243,8 +259,12 @@ module Bench
       ["## History", "",
        "Linear, #{h["worker_threads"]} worker threads: #{fmt(h.dig("empty", "steps_per_second"))} steps/s on an empty database, " \
        "#{fmt(h.dig("with_history", "steps_per_second"))} steps/s with #{h["history_steps"]} finished steps in the tables " \
-       "(ratio #{h["ratio"]}; #{h["method"]}; runs #{h.dig("empty", "runs")&.map { |r| fmt(r["steps_per_second"]) }&.join(", ")} " \
-       "vs #{h.dig("with_history", "runs")&.map { |r| fmt(r["steps_per_second"]) }&.join(", ")}). The history was built in #{h.dig("build", "seconds")} s " \
+       "(ratio #{h["ratio"]}; #{h["method"]}; runs #{h.dig("empty", "runs")&.map do |r|
+                                                       fmt(r["steps_per_second"])
+                                                     end&.join(", ")} " \
+       "vs #{h.dig("with_history", "runs")&.map do |r|
+               fmt(r["steps_per_second"])
+             end&.join(", ")}). The history was built in #{h.dig("build", "seconds")} s " \
        "(#{(h.dig("build", "statements") || {}).map { |k, v| "#{k} #{v} s" }.join(", ")}).", ""]
     end
 
@@ -272,7 +292,9 @@ module Bench
       ["## Profile summary", "",
        "Per step (linear, #{profile["worker_threads"]} threads, #{profile["steps"]} steps): #{ps["commits"]} commits, " \
        "#{ps["wal_syncs"]} WAL syncs, #{fmt(ps["wal_bytes"])} WAL bytes, #{ps["rows_inserted"]} rows inserted, " \
-       "#{ps["rows_updated"]} updated, #{ps["rows_deleted"]} deleted.#{" pg_test_fsync: #{fmt(fsync)} fdatasync/s." if fsync} " \
+       "#{ps["rows_updated"]} updated, #{ps["rows_deleted"]} deleted.#{if fsync
+                                                                         " pg_test_fsync: #{fmt(fsync)} fdatasync/s."
+                                                                       end} " \
        "Details: profile.md.", ""]
     end
 

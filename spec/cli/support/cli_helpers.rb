@@ -45,6 +45,7 @@ module CliHelpers
       if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
         raise "timed out after #{timeout}s waiting for #{pattern.inspect} in #{path}:\n#{text}"
       end
+
       exited = pid && Process.wait2(pid, Process::WNOHANG)
       raise "process #{pid} exited (#{exited.last}) before #{pattern.inspect}:\n#{text}" if exited
 

@@ -24,8 +24,8 @@ module FaultCluster
 
       init! unless File.exist?(File.join(DATA, "PG_VERSION"))
       running? || pg_ctl("start", "-w", "-t", "30", "-l", File.join(ROOT, "postgresql.log"), "-o",
-             "-p #{PORT} -c listen_addresses=127.0.0.1 -k #{ROOT} -c max_connections=300 " \
-             "-c shared_buffers=128MB")
+                         "-p #{PORT} -c listen_addresses=127.0.0.1 -k #{ROOT} -c max_connections=300 " \
+                         "-c shared_buffers=128MB")
       create_database!
       @started = true
       stop_at_exit

@@ -68,7 +68,10 @@ module FaultHelpers
                                        chdir: ROOT)
     stdin.close
     line = Timeout.timeout(20) { out.gets }
-    raise "#{kind} process did not start: #{line.inspect} #{out.read_nonblock(10_000, exception: false)}" unless line&.start_with?("ready")
+    unless line&.start_with?("ready")
+      raise "#{kind} process did not start: #{line.inspect} #{out.read_nonblock(10_000,
+                                                                                exception: false)}"
+    end
 
     Thread.new { out.each_line { |l| warn("[#{kind} #{thread.pid}] #{l}") if ENV["FAULT_VERBOSE"] } }
     (@fault_processes ||= []) << thread
@@ -102,7 +105,7 @@ module FaultHelpers
 
   def count_finished(uuids)
     Integer(fault_sql_retrying("SELECT count(*) FROM tasker.tasks WHERE task_uuid = ANY($1::uuid[]) AND state <> 'in_progress'",
-                      [PG::TextEncoder::Array.new.encode(uuids)]).first["count"])
+                               [PG::TextEncoder::Array.new.encode(uuids)]).first["count"])
   end
 
   # Polls the database (the test's own observation, not the product's hot path) until every
@@ -151,7 +154,9 @@ module FaultHelpers
     {
       tasks: uuids.size,
       completed: uuids.size - incomplete,
-      wrong_results: steps.count { |s| s["state"] == "complete" && Integer(s["results"]) != FaultWorkflow::EXPECTED[s["name"]] },
+      wrong_results: steps.count do |s|
+                       s["state"] == "complete" && Integer(s["results"]) != FaultWorkflow::EXPECTED[s["name"]]
+                     end,
       double_completions: steps.count { |s| Integer(s["completions"]) > 1 },
       double_enqueues: steps.count { |s| Integer(s["first_enqueues"]) > 1 },
       steps_without_effect: steps.count { |s| s["state"] == "complete" && decoder.decode(s["effect_pids"]).empty? },
