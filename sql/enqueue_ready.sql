@@ -3,12 +3,19 @@
 -- task's step counts by state, from which the caller settles the task's own state
 -- (src/state/task.rs). One call for a whole batch of tasks.
 --
+-- Its plans, measured in the bench's profile (docs/performance.md):
 -- plan_cache_mode: PL/pgSQL re-planned this function's statements on every call, 560 us
--- against 30-39 us with the cached generic plan (docs/performance.md).
+--   against 30-39 us with the cached generic plan.
+-- enable_seqscan: the readiness join (edges, parents) and the messages' join to their tasks
+--   are looked up by key only, but a generic plan made while the tables are small hashes them
+--   against scans of whole tables and keeps doing so as they grow: in the bench's profile
+--   (bin/bench --only profile, 800 linear steps) 211 buffers and 0.74 ms per step with scans
+--   allowed, 125 buffers and 0.49 ms without.
 CREATE OR REPLACE FUNCTION tasker.enqueue_ready(p_task_uuids uuid[], p_reason text)
 RETURNS TABLE (task_uuid uuid, counts jsonb)
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
 AS $$
 DECLARE
     v_steps uuid[];

@@ -73,7 +73,11 @@ BEGIN
                                    ELSE s.completed_at END,
                updated_at = clock_timestamp()
           FROM x
-         WHERE s.step_uuid = x.u AND s.state = x.from_state AND s.attempts = x.attempts
+         -- `= ANY` makes the plan look the steps up by their primary key: joined to the unnest
+         -- alone, the generic plan hashes the unnest against a sequential scan of the whole
+         -- table (EXPLAIN of this statement with plan_cache_mode = force_generic_plan).
+         WHERE s.step_uuid = ANY (p_steps)
+           AND s.step_uuid = x.u AND s.state = x.from_state AND s.attempts = x.attempts
         RETURNING s.step_uuid, s.task_uuid, x.from_state, x.to_state, x.attempts AS before,
                   s.attempts AS after, x.reason, x.metadata),
     audit AS (

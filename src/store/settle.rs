@@ -65,7 +65,7 @@ pub async fn transition_tasks(
                 UPDATE tasker.tasks t
                    SET state = x.to_state, updated_at = clock_timestamp(),
                        completed_at = CASE WHEN x.finished THEN clock_timestamp() END
-                  FROM x WHERE t.task_uuid = x.u AND t.state = x.from_state
+                  FROM x WHERE t.task_uuid = ANY($1) AND t.task_uuid = x.u AND t.state = x.from_state
                 RETURNING t.task_uuid, x.from_state, x.to_state, x.finished),
               audit AS (
                 INSERT INTO tasker.task_transitions (task_uuid, from_state, to_state, reason, metadata)
