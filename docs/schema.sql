@@ -202,6 +202,7 @@ $$;
 CREATE FUNCTION tasker.enqueue_ready(p_task_uuids uuid[], p_reason text) RETURNS TABLE(task_uuid uuid, counts jsonb)
     LANGUAGE plpgsql
     SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
     AS $$
 DECLARE
     v_steps uuid[];
@@ -411,7 +412,11 @@ BEGIN
                                    ELSE s.completed_at END,
                updated_at = clock_timestamp()
           FROM x
-         WHERE s.step_uuid = x.u AND s.state = x.from_state AND s.attempts = x.attempts
+         -- `= ANY` makes the plan look the steps up by key: joined to the unnest alone, a
+         -- generic plan hashes it against a scan of the whole table (56 buffers a call in the
+         -- bench's profile, against 6 for the same move written for one step).
+         WHERE s.step_uuid = ANY (p_steps)
+           AND s.step_uuid = x.u AND s.state = x.from_state AND s.attempts = x.attempts
         RETURNING s.step_uuid, s.task_uuid, x.from_state, x.to_state, x.attempts AS before,
                   s.attempts AS after, x.reason, x.metadata),
     audit AS (
