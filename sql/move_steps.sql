@@ -29,7 +29,12 @@ CREATE OR REPLACE FUNCTION tasker.move_steps(
     p_delays   double precision[] DEFAULT NULL,
     p_metadata jsonb[] DEFAULT NULL)
 RETURNS TABLE (step_uuid uuid, task_uuid uuid, from_state text, to_state text, attempts integer)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- PL/pgSQL plans a statement anew on each call while it judges a custom plan cheaper than the
+-- generic one, which it does here: the claim's one-step move took 0.29 ms in the bench's
+-- profile, most of it planning. The generic plan is the key lookup of the statement below.
+SET plan_cache_mode = force_generic_plan
+AS $$
 DECLARE
     v_bad record;
 BEGIN
