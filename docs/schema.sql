@@ -518,6 +518,32 @@ CREATE FUNCTION tasker.queue_claim_tasker_task_requests(p_vt integer, p_qty inte
 
 
 --
+-- Name: queue_stats(); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.queue_stats() RETURNS TABLE(queue_name text, depth bigint, visible bigint, delayed bigint, in_flight bigint, max_read_ct integer, oldest_age_seconds numeric, archived bigint)
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+    v_queue text;
+BEGIN
+    FOR v_queue IN SELECT m.queue_name FROM pgmq.meta m ORDER BY m.queue_name LOOP
+        CONTINUE WHEN NOT tasker.valid_queue_name(v_queue);
+        RETURN QUERY EXECUTE format(
+            'SELECT $1, count(*), count(*) FILTER (WHERE vt <= clock_timestamp()),
+                    count(*) FILTER (WHERE vt > clock_timestamp() AND read_ct = 0),
+                    count(*) FILTER (WHERE vt > clock_timestamp() AND read_ct > 0),
+                    max(read_ct),
+                    round(extract(epoch FROM clock_timestamp() - min(enqueued_at))::numeric, 1),
+                    (SELECT count(*) FROM pgmq.%I)
+               FROM pgmq.%I', 'a_' || v_queue, 'q_' || v_queue)
+        USING v_queue;
+    END LOOP;
+END;
+$_$;
+
+
+--
 -- Name: queue_submit_tasker_step_results(bigint, jsonb); Type: FUNCTION; Schema: tasker; Owner: -
 --
 
@@ -728,6 +754,10 @@ CREATE FUNCTION tasker.task_status(p_task_uuid uuid) RETURNS jsonb
                     'next_retry_at', CASE WHEN s.state = 'waiting_for_retry' THEN s.backoff_until END,
                     'timeout_seconds', s.timeout_seconds, 'config', s.config,
                     'results', s.results, 'last_error', s.last_error,
+                    'result_metadata', (SELECT tr.metadata -> 'handler_metadata'
+                                          FROM tasker.step_transitions tr
+                                         WHERE tr.step_uuid = s.step_uuid AND tr.to_state = 'complete'
+                                         ORDER BY tr.id DESC LIMIT 1),
                     'enqueued_at', s.enqueued_at, 'started_at', s.started_at,
                     'completed_at', s.completed_at) ORDER BY s.position) FROM steps s), '[]'::jsonb))
     FROM tasker.tasks t

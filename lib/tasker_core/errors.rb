@@ -3,7 +3,16 @@
 module TaskerCore
   # Root of every error the gem raises. The Rust core raises these classes too: it looks them
   # up by name (TaskerCore::Internal::Native maps its error kinds onto this hierarchy).
-  class Error < StandardError; end
+  # `context:` (a Hash) is what a step handler attaches to its error; the worker stores it with
+  # the step's last_error.
+  class Error < StandardError
+    attr_reader :context
+
+    def initialize(message = nil, context: nil)
+      super(message)
+      @context = context || {}
+    end
+  end
 
   # Bad or missing configuration; the message names the key.
   class ConfigurationError < Error; end
@@ -31,8 +40,8 @@ module TaskerCore
   class RetryableError < Error
     attr_reader :retry_after, :error_code, :metadata
 
-    def initialize(message = "retryable failure", retry_after: nil, error_code: nil, metadata: {})
-      super(message)
+    def initialize(message = "retryable failure", retry_after: nil, error_code: nil, metadata: {}, context: nil)
+      super(message, context: context)
       @retry_after = retry_after
       @error_code = error_code
       @metadata = metadata
@@ -43,10 +52,44 @@ module TaskerCore
   class PermanentError < Error
     attr_reader :error_code, :metadata
 
-    def initialize(message = "permanent failure", error_code: nil, metadata: {})
-      super(message)
+    def initialize(message = "permanent failure", error_code: nil, metadata: {}, context: nil)
+      super(message, context: context)
       @error_code = error_code
       @metadata = metadata
+    end
+  end
+
+  # The error classes under the names the Tasker family's handlers use. Most are the classes
+  # above, so a `rescue` written against either name catches both; the rest subclass them.
+  # Handlers written for Tasker load this file on its own, before the gem.
+  module Errors
+    Error = TaskerCore::Error
+    RetryableError = TaskerCore::RetryableError
+    PermanentError = TaskerCore::PermanentError
+    NotFoundError = TaskerCore::NotFoundError
+    TimeoutError = TaskerCore::TimeoutError
+    ConfigurationError = TaskerCore::ConfigurationError
+
+    # Input a handler cannot accept: permanent, naming the field.
+    class ValidationError < PermanentError
+      attr_reader :field
+
+      def initialize(message = "validation failed", field: nil, error_code: nil, metadata: {}, context: nil)
+        super(message, error_code: error_code, metadata: metadata,
+                       context: field.nil? ? context : { "field" => field.to_s }.merge(context || {}))
+        @field = field
+      end
+    end
+
+    # A remote service could not be reached or answered with an error: retryable.
+    class NetworkError < RetryableError
+      attr_reader :status_code
+
+      def initialize(message = "network failure", status_code: nil, retry_after: nil, error_code: nil,
+                     metadata: {}, context: nil)
+        super(message, retry_after: retry_after, error_code: error_code, metadata: metadata, context: context)
+        @status_code = status_code
+      end
     end
   end
 end

@@ -71,9 +71,11 @@ module TaskerCore
       end
     end
 
+    # The template's name as the core writes it; `namespace_name` and `step_templates` are the
+    # Tasker format's keys.
     def label(hash)
-      namespace, name, version = %w[namespace name version].map do |key|
-        value = hash[key] || hash[key.to_sym]
+      namespace, name, version = [%w[namespace namespace_name], %w[name], %w[version]].map do |keys|
+        value = keys.map { |key| hash[key] || hash[key.to_sym] }.compact.first
         value.is_a?(String) || value.is_a?(Symbol) || value.is_a?(Numeric) ? value.to_s : "?"
       end
       "#{namespace}/#{name}@#{version}"
@@ -81,8 +83,8 @@ module TaskerCore
 
     # 'step "charge": ' when the path is inside a step that has a name.
     def step_of(hash, path)
-      index = path.to_s[/\Asteps\[(\d+)\]/, 1] or return ""
-      step = Array(hash["steps"] || hash[:steps])[index.to_i]
+      match = path.to_s.match(/\A(steps|step_templates)\[(\d+)\]/) or return ""
+      step = Array(hash[match[1]] || hash[match[1].to_sym])[match[2].to_i]
       name = step.is_a?(Hash) ? step["name"] || step[:name] : nil
       name.is_a?(String) ? "step #{name.inspect}: " : ""
     end

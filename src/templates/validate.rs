@@ -3,7 +3,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::model::Template;
+use super::context_schema::schema_problem;
+use super::model::{Template, DEFAULT_OPTIONS};
+use super::tasker;
 use crate::error::{Error, Result};
 use crate::messaging::queue::validate_namespace;
 use crate::orchestration::backoff::MAX_BACKOFF_SECONDS;
@@ -12,13 +14,23 @@ pub const MAX_STEPS: usize = 500;
 const MAX_ATTEMPTS_LIMIT: i32 = 1000;
 const MAX_TIMEOUT_SECONDS: i32 = 86_400;
 
-/// Parses a template from JSON text (the Ruby side turns YAML into JSON) and validates it.
+/// Parses a template from JSON text (the Ruby side turns YAML into JSON) and validates it,
+/// applying the current environment's overrides to one in the Tasker format.
 pub fn parse_and_validate(json: &str) -> Result<Template> {
+    parse_and_validate_in(json, &tasker::current_environment())
+}
+
+/// parse_and_validate for a given environment.
+pub fn parse_and_validate_in(json: &str, environment: &str) -> Result<Template> {
     let value: serde_json::Value = serde_json::from_str(json)
         .map_err(|e| Error::Template(format!("template is not valid JSON: {e}")))?;
     let label = describe(&value);
-    let template: Template = serde_json::from_value(value)
-        .map_err(|e| Error::Template(format!("template {label}: {e}")))?;
+    let template: Template = if tasker::is_tasker_format(&value) {
+        tasker::read(value, environment)
+    } else {
+        serde_json::from_value(value).map_err(|e| e.to_string())
+    }
+    .map_err(|e| Error::Template(format!("template {label}: {e}")))?;
     let problems = problems(&template);
     if problems.is_empty() {
         Ok(template)
@@ -33,12 +45,13 @@ pub fn parse_and_validate(json: &str) -> Result<Template> {
 
 /// A best-effort name for a template that may not even parse.
 fn describe(value: &serde_json::Value) -> String {
-    let field = |k: &str| value.get(k).and_then(|v| v.as_str()).unwrap_or("?");
+    let field = |k: &str| value.get(k).and_then(|v| v.as_str());
+    let namespace = field("namespace").or(field("namespace_name"));
     format!(
         "{}/{}@{}",
-        field("namespace"),
-        field("name"),
-        field("version")
+        namespace.unwrap_or("?"),
+        field("name").unwrap_or("?"),
+        field("version").unwrap_or("?")
     )
 }
 
@@ -94,12 +107,43 @@ pub fn problems(t: &Template) -> Vec<String> {
         ));
     }
     step_problems(t, &mut out);
+    task_problems(t, &mut out);
     if out.is_empty() {
         if let Some(cycle) = find_cycle(t) {
             out.push(format!("its steps form a cycle: {}", cycle.join(" -> ")));
         }
     }
     out
+}
+
+/// The task-level keys: the context schema and the request defaults.
+fn task_problems(t: &Template, out: &mut Vec<String>) {
+    if let Some(problem) = t.context_schema.as_ref().and_then(schema_problem) {
+        out.push(problem);
+    }
+    for (key, value) in &t.default_options {
+        let fits = match key.as_str() {
+            "tags" => value
+                .as_array()
+                .is_some_and(|tags| tags.iter().all(|t| t.is_string())),
+            k if DEFAULT_OPTIONS.contains(&k) => value.is_string(),
+            _ => {
+                out.push(format!(
+                    "default_options: unknown option {key:?} (expected one of {})",
+                    DEFAULT_OPTIONS.join(", ")
+                ));
+                continue;
+            }
+        };
+        if !fits {
+            let kind = if key == "tags" {
+                "a list of strings"
+            } else {
+                "a string"
+            };
+            out.push(format!("default_options.{key} must be {kind}"));
+        }
+    }
 }
 
 fn step_problems(t: &Template, out: &mut Vec<String>) {
