@@ -68,6 +68,23 @@ module TaskerCore
         raise Worker::JsonValue::NotJson.new(name, key.class, "duplicate key #{name.inspect}") if out.key?(name)
 
         out[name] = name == "version" && value.is_a?(Numeric) ? value.to_s : Worker::JsonValue.normalize(value, name, 1)
+        check_integers(out[name], name)
+      end
+    end
+
+    # The core holds a template's numbers in 64 bits; a larger integer would come back rounded.
+    # Contexts and results have no such limit.
+    TEMPLATE_INTEGERS = (-2**63)..((2**64) - 1)
+
+    def check_integers(value, path)
+      case value
+      when Integer
+        return if TEMPLATE_INTEGERS.cover?(value)
+
+        raise Worker::JsonValue::NotJson.new(path, Integer, "#{value} does not fit in 64 bits, the most a template " \
+                                                            "holds exactly (pass it in the task's context instead)")
+      when Array then value.each_with_index { |item, i| check_integers(item, "#{path}[#{i}]") }
+      when Hash then value.each { |key, item| check_integers(item, Worker::JsonValue.child_path(path, key)) }
       end
     end
 

@@ -93,6 +93,17 @@ RSpec.describe "Tasker-format templates", db: true do
     end
   end
 
+  it "refuses an integer a template cannot hold exactly, naming where it is" do
+    big = tasker([step("a", handler_config: { "limits" => [1, 2**64] })], default_context: { "n" => (2**63) - 1 })
+    expect { TaskerCore.register_templates!([big]) }
+      .to raise_error(TaskerCore::TemplateError,
+                      /step "a": Integer at step_templates\[0\]\.handler_config\.limits\[1\]: 18446744073709551616 does not fit in 64 bits/)
+    fits = tasker([step("a", handler_config: { "max" => (2**64) - 1 })], default_context: { "min" => -2**63 })
+    TaskerCore.register_templates!([fits])
+    expect(registered.dig("steps", 0, "config", "max")).to eq((2**64) - 1)
+    expect(registered.dig("default_context", "min")).to eq(-2**63)
+  end
+
   describe "environments" do
     let(:file) { TaskerFixtureFiles.template("deployment") }
 
