@@ -97,7 +97,7 @@ RSpec.describe "Tasker-format templates", db: true do
     big = tasker([step("a", handler_config: { "limits" => [1, 2**64] })], default_context: { "n" => (2**63) - 1 })
     expect { TaskerCore.register_templates!([big]) }
       .to raise_error(TaskerCore::TemplateError,
-                      %r{step "a": Integer at step_templates\[0\]\.handler_config\.limits\[1\]: 18446744073709551616 does not fit})
+                      /step "a": Integer at step_templates\[0\]\.handler_config\.limits\[1\]: \d+ does not fit/)
     fits = tasker([step("a", handler_config: { "max" => (2**64) - 1 })], default_context: { "min" => -2**63 })
     TaskerCore.register_templates!([fits])
     expect(registered.dig("steps", 0, "config", "max")).to eq((2**64) - 1)
