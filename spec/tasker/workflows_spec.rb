@@ -2,11 +2,13 @@
 
 require "spec_helper"
 require_relative "support"
+require_relative "../../examples/tasker_demo"
 
+# The examples in examples/tasker: the Tasker format's squaring workflows.
 RSpec.describe "Tasker-format workflows run as written" do
   before(:all) do
     TaskerTestDatabase.prepare!
-    TaskerFixtureFiles.load_handlers
+    TaskerDemo.load_handlers
     start_orchestrator!
   end
 
@@ -14,8 +16,7 @@ RSpec.describe "Tasker-format workflows run as written" do
 
   before do
     reset_tasker_database!
-    squares = %w[square_linear square_diamond square_tree].map { |n| TaskerFixtureFiles.template(n) }
-    TaskerCore.register_templates!(squares)
+    TaskerCore.register_templates!(TaskerDemo.template_paths)
   end
 
   def run_task(name, context = {})
@@ -32,7 +33,7 @@ RSpec.describe "Tasker-format workflows run as written" do
   }.each do |name, (last, expected)|
     it "#{name} squares its input up to 2**64, exactly, with the handlers' metadata beside the results" do
       with_worker(namespaces: ["tasker_squares"]) do
-        status = run_task(name, name == "square_tree" ? { "even_number" => 2 } : {})
+        status = run_task(name)
         expect(status.state).to eq("complete"), -> { status.to_h.inspect }
         expect(status.steps.to_h { |step| [step.name, step.results] }).to eq(expected)
         expect(status.step(last).results).to be_a(Integer)
@@ -47,7 +48,7 @@ RSpec.describe "Tasker-format workflows run as written" do
     registered = TaskerCore.templates.to_h { |t| [t["name"], t] }
     expect(registered["square_diamond"]["version"]).to eq("1.0.0")
     expect(registered["square_linear"]["template"]["tasker"]).to include(
-      "module_namespace" => "TaskerFixtures", "task_handler_class" => "SquareLinearTask",
+      "module_namespace" => "TaskerExamples", "task_handler_class" => "SquareLinearTask",
       "default_dependent_system" => "math", "named_steps" => %w[first second third fourth fifth sixth]
     )
     with_worker(namespaces: ["tasker_squares"]) do
