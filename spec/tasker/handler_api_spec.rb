@@ -161,14 +161,22 @@ RSpec.describe "The Tasker handler API" do
       expect(builder.error_for(RuntimeError.new("x"))["context"]).to be_nil
     end
 
-    it "is defined by lib/tasker_core/errors.rb loaded on its own" do
-      errors = File.expand_path("../../lib/tasker_core/errors.rb", __dir__)
-      script = "require #{errors.inspect}; " \
-               "puts [TaskerCore::Errors::PermanentError, TaskerCore::Errors::ValidationError.superclass, " \
-               "defined?(TaskerCore::Worker).inspect].join(' ')"
-      out, status = Open3.capture2e(RbConfig.ruby, "-e", script)
+    it "is defined by lib/tasker_core/errors.rb loaded on its own, and the gem loads cleanly after it" do
+      lib = File.expand_path("../../lib", __dir__)
+      script = <<~RUBY
+        require #{File.join(lib, "tasker_core/errors.rb").inspect}
+        puts [TaskerCore::Errors::PermanentError, TaskerCore::Errors::ValidationError.superclass,
+              defined?(TaskerCore::Worker).inspect].join(" ")
+        $LOAD_PATH.unshift(#{lib.inspect})
+        require "tasker_core"
+        puts TaskerCore::Errors::NetworkError.superclass
+      RUBY
+      out, status = Open3.capture2e(RbConfig.ruby, "-w", "-e", script)
       expect(status).to be_success, out
-      expect(out.strip).to eq("TaskerCore::PermanentError TaskerCore::PermanentError nil")
+      lines = out.lines.map(&:strip)
+      expect(lines.grep_v(/warning/)).to eq(["TaskerCore::PermanentError TaskerCore::PermanentError nil",
+                                             "TaskerCore::RetryableError"])
+      expect(lines.grep(/warning/).grep(%r{tasker_core/|already initialized})).to be_empty
     end
   end
 end
