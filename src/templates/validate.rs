@@ -393,6 +393,58 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_tasker_format_through_the_same_checks() {
+        let tasker = r#"{"name":"order","namespace_name":"shop","step_templates":[
+            {"name":"a","handler_class":"Shop::A","depends_on_step":"b"},
+            {"name":"b","handler_class":"Shop::B","depends_on_steps":["a"]}]}"#;
+        let err = parse_and_validate_in(tasker, "test")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("shop/order@1.0.0 is invalid"), "{err}");
+        assert!(err.contains("cycle"), "{err}");
+        let typo = r#"{"name":"order","namespace_name":"shop","step_templates":[
+            {"name":"a","handler_class":"Shop::A","retry_limit":1}]}"#;
+        let err = parse_and_validate_in(typo, "test").unwrap_err().to_string();
+        assert!(
+            err.contains("shop/order@?: unknown field `retry_limit`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn checks_default_options_and_the_context_schema() {
+        let with = |extra: &str| {
+            format!(
+                r#"{{"namespace":"shop","name":"order","version":"1",{extra},
+                    "steps":[{{"name":"a","handler":"A"}}]}}"#
+            )
+        };
+        let ok = with(
+            r#""default_options":{"initiator":"me","tags":["x"]},"context_schema":{"type":"object"}"#,
+        );
+        assert!(parse_and_validate(&ok).is_ok());
+        let err = error_of(&with(
+            r#""default_options":{"priority":1,"tags":"x","reason":2},"context_schema":{"type":"objekt"}"#,
+        ));
+        assert!(
+            err.contains(r#"default_options: unknown option "priority""#),
+            "{err}"
+        );
+        assert!(
+            err.contains("default_options.tags must be a list of strings"),
+            "{err}"
+        );
+        assert!(
+            err.contains("default_options.reason must be a string"),
+            "{err}"
+        );
+        assert!(
+            err.contains("context_schema is not a valid JSON Schema"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn long_chains_do_not_overflow() {
         let steps: Vec<String> = (0..MAX_STEPS)
             .map(|i| {
