@@ -21,7 +21,16 @@ module TaskerCore
   class TemplateError < Error; end
 
   # create_task for a namespace/name/version that is not registered, or an unknown task uuid.
-  class NotFoundError < Error; end
+  # Raised by a step handler (a record it needs is missing), it fails the step for good.
+  class NotFoundError < Error
+    attr_reader :resource_type, :error_code
+
+    def initialize(message = nil, resource_type: nil, error_code: nil, context: nil)
+      super(message, context: context)
+      @resource_type = resource_type
+      @error_code = error_code
+    end
+  end
 
   # Invalid arguments to a public API call (a context that is not a Hash, say).
   class ArgumentError < Error; end
@@ -32,8 +41,16 @@ module TaskerCore
   # The orchestrator runtime could not do what was asked (start twice, used after fork...).
   class OrchestratorError < Error; end
 
-  # wait_for_task ran out of time before the task finished.
-  class TimeoutError < Error; end
+  # wait_for_task ran out of time before the task finished; an attempt ran past its
+  # timeout_seconds; or a handler's own operation timed out (retried).
+  class TimeoutError < Error
+    attr_reader :timeout_duration
+
+    def initialize(message = nil, timeout_duration: nil, context: nil)
+      super(message, context: context)
+      @timeout_duration = timeout_duration
+    end
+  end
 
   # Raised by step handlers: the step failed and may succeed if tried again later.
   # retry_after (seconds) asks for a specific delay before the next attempt.
@@ -64,6 +81,8 @@ module TaskerCore
   # Handlers written for Tasker load this file on its own, before the gem.
   module Errors
     Error = TaskerCore::Error
+    # Tasker's common parent of the errors a step raises; rescuing it catches them all here too.
+    ProceduralError = TaskerCore::Error
     RetryableError = TaskerCore::RetryableError
     PermanentError = TaskerCore::PermanentError
     NotFoundError = TaskerCore::NotFoundError

@@ -143,6 +143,13 @@ RSpec.describe "The Tasker handler API" do
       expect { raise TaskerCore::Errors::NetworkError.new("down", status_code: 502, retry_after: 3) }
         .to raise_error(TaskerCore::RetryableError) { |e| expect([e.status_code, e.retry_after]).to eq([502, 3]) }
       expect(TaskerCore::Errors::NotFoundError).to equal(TaskerCore::NotFoundError)
+      missing = TaskerCore::Errors::NotFoundError.new("no user", resource_type: "user", error_code: "NO_USER",
+                                                                 context: { "id" => 1 })
+      expect([missing.resource_type, missing.error_code, missing.context]).to eq(["user", "NO_USER", { "id" => 1 }])
+      slow = TaskerCore::Errors::TimeoutError.new("slow query", timeout_duration: 30)
+      expect([slow.timeout_duration, slow.context]).to eq([30, {}])
+      expect { raise TaskerCore::Errors::ValidationError, "x" }.to raise_error(TaskerCore::Errors::ProceduralError)
+      expect { raise TaskerCore::Errors::NetworkError, "x" }.to raise_error(TaskerCore::Errors::ProceduralError)
       expect(TaskerCore::Errors::TimeoutError).to equal(TaskerCore::TimeoutError)
       expect(TaskerCore::Errors::ConfigurationError).to equal(TaskerCore::ConfigurationError)
     end
@@ -152,7 +159,8 @@ RSpec.describe "The Tasker handler API" do
       permanent = TaskerCore::Errors::PermanentError.new("no", error_code: "E1", context: { "id" => 2**64 })
       expect(builder.error_for(permanent)).to include("retryable" => false, "error_code" => "E1",
                                                       "context" => { "id" => 2**64 })
-      expect(builder.error_for(TaskerCore::Errors::NotFoundError.new("gone"))["retryable"]).to be(false)
+      expect(builder.error_for(TaskerCore::Errors::NotFoundError.new("gone", error_code: "G")))
+        .to include("retryable" => false, "error_code" => "G")
       expect(builder.error_for(TaskerCore::Errors::ConfigurationError.new("key"))["retryable"]).to be(false)
       retryable = TaskerCore::Errors::RetryableError.new("later", retry_after: 5, context: { "n" => 1 })
       expect(builder.error_for(retryable)).to include("retryable" => true, "retry_after" => 5,
