@@ -34,8 +34,11 @@ module TaskerCore
     # a TaskerCore::Types::StepHandlerCallResult, or a Hash with `success: true/false` read
     # the same way (see Worker::HandlerOutput).
     class Base < StepHandler
-      def initialize
-        super(config: {})
+      # The worker calls `new` with no arguments. The keywords are accepted (and `config:` kept
+      # until with_config replaces it) so that a subclass's `initialize(config: {}, logger: nil)`
+      # calling a bare `super` still works.
+      def initialize(config: {}, **_options)
+        super(config: config)
       end
 
       # The worker hands the step's handler_config to the instance it built.

@@ -31,6 +31,18 @@ module TaskerApiSpecHandlers
     end
   end
 
+  # tasker-core-rs handlers often take (and pass up) keywords.
+  class KeywordInitialize < TaskerCore::StepHandler::Base
+    def initialize(config: {}, logger: nil)
+      super
+      @own_logger = logger
+    end
+
+    def call(*)
+      [config["greeting"], @own_logger.nil?]
+    end
+  end
+
   class WritesOnly < TaskerCore::StepHandler::Base
     def call(_task, _sequence, step)
       step.results["only"] = 1
@@ -91,6 +103,8 @@ RSpec.describe "The Tasker handler API" do
     outcome = runner.run(context("TaskerApiSpecHandlers::OwnInitialize", config: { "greeting" => "hello" }))
     expect(outcome.result).to eq("own the_step hello")
     expect(TaskerApiSpecHandlers::OwnInitialize.new.config).to eq({})
+    keywords = runner.run(context("TaskerApiSpecHandlers::KeywordInitialize", config: { "greeting" => "hey" }))
+    expect(keywords.result).to eq(["hey", true])
   end
 
   it "uses what the handler wrote into step.results when it returns nil" do
