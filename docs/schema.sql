@@ -760,6 +760,10 @@ CREATE FUNCTION tasker.task_status(p_task_uuid uuid) RETURNS jsonb
                     'next_retry_at', CASE WHEN s.state = 'waiting_for_retry' THEN s.backoff_until END,
                     'timeout_seconds', s.timeout_seconds, 'config', s.config,
                     'results', s.results, 'last_error', s.last_error,
+                    'result_metadata', (SELECT tr.metadata -> 'handler_metadata'
+                                          FROM tasker.step_transitions tr
+                                         WHERE tr.step_uuid = s.step_uuid AND tr.to_state = 'complete'
+                                         ORDER BY tr.id DESC LIMIT 1),
                     'enqueued_at', s.enqueued_at, 'started_at', s.started_at,
                     'completed_at', s.completed_at) ORDER BY s.position) FROM steps s), '[]'::jsonb))
     FROM tasker.tasks t

@@ -2,7 +2,8 @@
 # frozen_string_literal: true
 
 # The tasker-core demo: runs the four example workflows once each, the shop's
-# fulfillment/process_order through success and failure, then a batch of each shape, with
+# fulfillment/process_order through success and failure, three workflows written in the
+# Tasker format with Tasker-style handlers, then a batch of each shape, with
 # the orchestrator and a worker in this one process.
 #
 #   bin/db start
@@ -17,6 +18,7 @@ require "logger"
 require "tasker_core"
 require_relative "expected_results"
 require_relative "fulfillment_demo"
+require_relative "tasker_demo"
 
 # Runs the demo and reports on stdout; #run returns the process exit status.
 class Demo
@@ -33,12 +35,13 @@ class Demo
   def run
     setup
     @orchestrator = TaskerCore::Orchestrator.start
-    @worker = TaskerCore::Worker.start(namespaces: Examples::WORKFLOWS.keys + ["fulfillment"],
+    @worker = TaskerCore::Worker.start(namespaces: Examples::WORKFLOWS.keys + ["fulfillment", TaskerDemo::NAMESPACE],
                                        concurrency: @concurrency)
     puts "tasker-core demo: database #{TaskerCore.configuration.redacted_database_url}, " \
          "worker concurrency #{@concurrency}"
     run_examples
     @failures += FulfillmentDemo.new.run
+    @failures += TaskerDemo.new.run
     run_batch
     summary
   ensure
@@ -68,6 +71,8 @@ class Demo
     Examples.load_handlers
     TaskerCore.register_templates!(Examples.template_paths)
     TaskerCore.register_templates!(File.join(Examples::TEMPLATE_DIR, "fulfillment_process_order.yaml"))
+    TaskerDemo.load_handlers
+    TaskerCore.register_templates!(TaskerDemo.template_paths)
   end
 
   def run_examples

@@ -1,5 +1,6 @@
 -- A task's full status as one JSON document: the task, its step counts, and every step with
--- its state, attempts, readiness (steps_readiness), results and last error, in template
+-- its state, attempts, readiness (steps_readiness), results (with the metadata its handler
+-- attached, from the step's audit trail) and last error, in template
 -- order. TaskerCore.task_status, wait_for_task, the dashboard and the CLI read it.
 CREATE OR REPLACE FUNCTION tasker.task_status(p_task_uuid uuid) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
@@ -31,6 +32,10 @@ LANGUAGE sql STABLE AS $$
                     'next_retry_at', CASE WHEN s.state = 'waiting_for_retry' THEN s.backoff_until END,
                     'timeout_seconds', s.timeout_seconds, 'config', s.config,
                     'results', s.results, 'last_error', s.last_error,
+                    'result_metadata', (SELECT tr.metadata -> 'handler_metadata'
+                                          FROM tasker.step_transitions tr
+                                         WHERE tr.step_uuid = s.step_uuid AND tr.to_state = 'complete'
+                                         ORDER BY tr.id DESC LIMIT 1),
                     'enqueued_at', s.enqueued_at, 'started_at', s.started_at,
                     'completed_at', s.completed_at) ORDER BY s.position) FROM steps s), '[]'::jsonb))
     FROM tasker.tasks t

@@ -7,6 +7,8 @@ module TaskerCore
   # handler sees them:
   #
   #   sequence.get("validate_order")   # => that step's results; raises if it is no ancestor
+  #   sequence.get_results("validate_order"), sequence.get_result("validate_order", "id"),
+  #   sequence.has?("validate_order")  # the Tasker family's names
   #   sequence.parents                 # => {"parent_a" => ..., "parent_b" => ...} (depends_on order)
   #   sequence.each { |name, results| ... }
   class Sequence
@@ -30,6 +32,16 @@ module TaskerCore
       raise UnknownStepError, unknown_step_message(key)
     end
     alias [] get
+    # The Tasker family's name for get.
+    alias get_results get
+
+    # One key of a step's results (a Hash); string or symbol keys.
+    def get_result(name, key)
+      results = get(name)
+      return nil unless results.is_a?(Hash)
+
+      results.key?(key.to_s) ? results[key.to_s] : results[key]
+    end
 
     def fetch(name, *default)
       return get(name) if key?(name)
@@ -43,6 +55,7 @@ module TaskerCore
       @results.key?(name.to_s)
     end
     alias include? key?
+    alias has? key?
 
     # Direct parents' results, in the order of the step's depends_on.
     def parents

@@ -25,3 +25,31 @@ module TaskerCore
     end
   end
 end
+
+module TaskerCore
+  class StepHandler
+    # The base class of handlers written for the Tasker family's Ruby API: they define
+    # `call(task, sequence, step)` or `process(task, sequence, step)`, are built with no
+    # arguments, and read `config` (the step's handler_config) and `logger`. They may return
+    # a TaskerCore::Types::StepHandlerCallResult, or a Hash with `success: true/false` read
+    # the same way (see Worker::HandlerOutput).
+    class Base < StepHandler
+      # The worker calls `new` with no arguments. The keywords are accepted (and `config:` kept
+      # until with_config replaces it) so that a subclass's `initialize(config: {}, logger: nil)`
+      # calling a bare `super` still works.
+      def initialize(config: {}, **_options)
+        super(config: config)
+      end
+
+      # The worker hands the step's handler_config to the instance it built.
+      def with_config(config)
+        @config = (config || {}).freeze
+        self
+      end
+
+      def logger
+        TaskerCore.logger
+      end
+    end
+  end
+end

@@ -68,12 +68,31 @@ module TaskerCore
         raise Worker::JsonValue::NotJson.new(name, key.class, "duplicate key #{name.inspect}") if out.key?(name)
 
         out[name] = name == "version" && value.is_a?(Numeric) ? value.to_s : Worker::JsonValue.normalize(value, name, 1)
+        check_integers(out[name], name)
       end
     end
 
+    # The core holds a template's numbers in 64 bits; a larger integer would come back rounded.
+    # Contexts and results have no such limit.
+    TEMPLATE_INTEGERS = (-2**63)..((2**64) - 1)
+
+    def check_integers(value, path)
+      case value
+      when Integer
+        return if TEMPLATE_INTEGERS.cover?(value)
+
+        raise Worker::JsonValue::NotJson.new(path, Integer, "#{value} does not fit in 64 bits, the most a template " \
+                                                            "holds exactly (pass it in the task's context instead)")
+      when Array then value.each_with_index { |item, i| check_integers(item, "#{path}[#{i}]") }
+      when Hash then value.each { |key, item| check_integers(item, Worker::JsonValue.child_path(path, key)) }
+      end
+    end
+
+    # The template's name as the core writes it; `namespace_name` and `step_templates` are the
+    # Tasker format's keys.
     def label(hash)
-      namespace, name, version = %w[namespace name version].map do |key|
-        value = hash[key] || hash[key.to_sym]
+      namespace, name, version = [%w[namespace namespace_name], %w[name], %w[version]].map do |keys|
+        value = keys.map { |key| hash[key] || hash[key.to_sym] }.compact.first
         value.is_a?(String) || value.is_a?(Symbol) || value.is_a?(Numeric) ? value.to_s : "?"
       end
       "#{namespace}/#{name}@#{version}"
@@ -81,8 +100,8 @@ module TaskerCore
 
     # 'step "charge": ' when the path is inside a step that has a name.
     def step_of(hash, path)
-      index = path.to_s[/\Asteps\[(\d+)\]/, 1] or return ""
-      step = Array(hash["steps"] || hash[:steps])[index.to_i]
+      match = path.to_s.match(/\A(steps|step_templates)\[(\d+)\]/) or return ""
+      step = Array(hash[match[1]] || hash[match[1].to_sym])[match[2].to_i]
       name = step.is_a?(Hash) ? step["name"] || step[:name] : nil
       name.is_a?(String) ? "step #{name.inspect}: " : ""
     end

@@ -26,6 +26,10 @@ pub struct StepResult {
     pub metadata: Option<Box<RawValue>>,
     #[serde(default)]
     pub duration_ms: Option<f64>,
+    /// What the handler attached to its result (a Tasker call result's `metadata`); kept in
+    /// the step's audit trail and shown by the status as `result_metadata`.
+    #[serde(default)]
+    pub handler_metadata: Option<Box<RawValue>>,
     /// The worker gave up on the step's message (read too many times, undecodable): the
     /// step fails whatever attempt it is on.
     #[serde(default)]
@@ -46,6 +50,10 @@ pub struct StepError {
     pub error_code: Option<String>,
     #[serde(default)]
     pub backtrace: Vec<String>,
+    /// Details the handler attached to its error (TaskerCore::Errors' `context:`), kept as
+    /// written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Box<RawValue>>,
 }
 
 fn default_true() -> bool {

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::messaging::queue::{delete, validate_namespace};
 use crate::messaging::TaskRequest;
 use crate::state::TaskState;
-use crate::templates::Template;
+use crate::templates::{context_violations, Template};
 
 /// What create_task hands back.
 #[derive(Debug, Serialize)]
@@ -43,6 +43,7 @@ pub async fn create_task(
     check_request(req)?;
     let mut tx = pool.begin().await?;
     let (named_task_id, version, template) = find_template(&mut tx, req).await?;
+    let req = &with_defaults(req, &template)?;
     let task_uuid = Uuid::now_v7();
     let inserted = insert_task(
         &mut tx,
@@ -97,6 +98,57 @@ fn check_request(req: &TaskRequest) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The request with the template's default_options filled in where it left them out, its
+/// context checked against the template's context_schema (default_context included).
+fn with_defaults(req: &TaskRequest, template: &Template) -> Result<TaskRequest> {
+    let mut out = req.clone();
+    let text = |key: &str| {
+        template
+            .default_options
+            .get(key)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    out.initiator = out.initiator.or_else(|| text("initiator"));
+    out.source_system = out.source_system.or_else(|| text("source_system"));
+    out.reason = out.reason.or_else(|| text("reason"));
+    if out.tags.is_empty() {
+        if let Some(tags) = template
+            .default_options
+            .get("tags")
+            .and_then(|v| v.as_array())
+        {
+            out.tags = tags
+                .iter()
+                .filter_map(|t| t.as_str().map(str::to_string))
+                .collect();
+        }
+    }
+    if let Some(schema) = &template.context_schema {
+        check_context(req, template, schema)?;
+    }
+    Ok(out)
+}
+
+fn check_context(req: &TaskRequest, template: &Template, schema: &serde_json::Value) -> Result<()> {
+    let mut context = template.default_context.clone();
+    if let Some(raw) = &req.context {
+        // Only for the check: the stored context is the request's own text.
+        let given: serde_json::Map<String, serde_json::Value> = serde_json::from_str(raw.get())?;
+        context.extend(given);
+    }
+    let violations =
+        context_violations(schema, &serde_json::Value::Object(context)).map_err(Error::Template)?;
+    if violations.is_empty() {
+        return Ok(());
+    }
+    Err(Error::InvalidArgument(format!(
+        "context for {} does not match the template's schema: {}",
+        template.label(),
+        violations.join("; ")
+    )))
 }
 
 async fn find_template(
@@ -172,13 +224,14 @@ async fn insert_task(
 ) -> Result<bool> {
     let c = StepColumns::new(config, template)?;
     let context = req.context.as_ref().map(|c| c.get()).unwrap_or("{}");
+    let default_context = serde_json::to_string(&template.default_context)?;
     // The steps' foreign key to their task is checked at the end of the statement, once the
     // task row is in; if the task is not inserted (idempotency key taken), nothing else is.
     let created: Option<i64> = sqlx::query_scalar(
         "WITH task AS (
            INSERT INTO tasker.tasks (task_uuid, named_task_id, namespace, name, version, context,
                                      initiator, source_system, reason, tags, priority, idempotency_key)
-           VALUES ($2, $16, $17, $18, $19, $20::jsonb, $21, $22, $23, $24, $25, $26)
+           VALUES ($2, $16, $17, $18, $19, $27::jsonb || $20::jsonb, $21, $22, $23, $24, $25, $26)
            ON CONFLICT (idempotency_key) DO NOTHING
            RETURNING task_uuid),
          steps AS (
@@ -227,6 +280,7 @@ async fn insert_task(
     .bind(&req.tags)
     .bind(req.priority)
     .bind(&req.idempotency_key)
+    .bind(default_context)
     .fetch_optional(&mut *conn)
     .await?;
     Ok(created.is_some())

@@ -69,8 +69,10 @@ mod tests {
                     config: serde_json::json!({}),
                     retry: Default::default(),
                     timeout_seconds: None,
+                    tasker: None,
                 })
                 .collect(),
+            ..Default::default()
         }
     }
 

@@ -1,13 +1,18 @@
 //! Task templates: the YAML (or Hash) a user writes, parsed and validated before
-//! anything reaches the database.
+//! anything reaches the database. Two formats are read into one model: the native one and
+//! the Tasker family's (tasker.rs).
 
+mod context_schema;
 mod lineage;
 mod model;
+mod tasker;
 mod validate;
 
+pub use context_schema::violations as context_violations;
 pub use lineage::{lineage, Lineage};
-pub use model::{RetryPolicy, StepTemplate, Template};
-pub use validate::parse_and_validate;
+pub use model::{RetryPolicy, StepTemplate, Template, DEFAULT_OPTIONS};
+pub use tasker::current_environment;
+pub use validate::{parse_and_validate, parse_and_validate_in};
 
 #[cfg(test)]
 mod fuzz;

@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Template {
     pub namespace: String,
@@ -9,9 +10,27 @@ pub struct Template {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub steps: Vec<StepTemplate>,
+    /// A JSON Schema every task's context must match (checked by create_task).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_schema: Option<Value>,
+    /// Merged under the context of every create_task request (the request's keys win).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub default_context: Map<String, Value>,
+    /// Values for the request fields a create_task request leaves out (see DEFAULT_OPTIONS).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub default_options: Map<String, Value>,
+    /// Task-level configuration, kept with the template.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub handler_config: Map<String, Value>,
+    /// What a template in the Tasker format says that the engine keeps but does not act on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasker: Option<TaskerInfo>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// The create_task request fields a template's `default_options` may set.
+pub const DEFAULT_OPTIONS: [&str; 4] = ["initiator", "source_system", "reason", "tags"];
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct StepTemplate {
     pub name: String,
@@ -21,15 +40,18 @@ pub struct StepTemplate {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
     #[serde(default = "empty_object")]
-    pub config: serde_json::Value,
+    pub config: Value,
     #[serde(default)]
     pub retry: RetryPolicy,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<i32>,
+    /// Tasker-format step keys kept as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasker: Option<TaskerStepInfo>,
 }
 
-fn empty_object() -> serde_json::Value {
-    serde_json::Value::Object(Default::default())
+pub fn empty_object() -> Value {
+    Value::Object(Default::default())
 }
 
 /// Per-step retry settings; anything left out comes from the configuration.
@@ -44,6 +66,36 @@ pub struct RetryPolicy {
     pub max_backoff_seconds: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retryable: Option<bool>,
+}
+
+/// Task-level keys of the Tasker format that have no native meaning; kept for tooling.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TaskerInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module_namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_handler_class: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_dependent_system: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub named_steps: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_events: Option<Value>,
+    /// The environment whose overrides were applied.
+    pub environment: String,
+}
+
+/// Step-level keys of the Tasker format that have no native meaning; kept for tooling.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TaskerStepInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skippable: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dependent_system: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_events: Option<Value>,
 }
 
 impl Template {

@@ -3,7 +3,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::model::Template;
+use super::context_schema::schema_problem;
+use super::model::{Template, DEFAULT_OPTIONS};
+use super::tasker;
 use crate::error::{Error, Result};
 use crate::messaging::queue::validate_namespace;
 use crate::orchestration::backoff::MAX_BACKOFF_SECONDS;
@@ -12,13 +14,23 @@ pub const MAX_STEPS: usize = 500;
 const MAX_ATTEMPTS_LIMIT: i32 = 1000;
 const MAX_TIMEOUT_SECONDS: i32 = 86_400;
 
-/// Parses a template from JSON text (the Ruby side turns YAML into JSON) and validates it.
+/// Parses a template from JSON text (the Ruby side turns YAML into JSON) and validates it,
+/// applying the current environment's overrides to one in the Tasker format.
 pub fn parse_and_validate(json: &str) -> Result<Template> {
+    parse_and_validate_in(json, &tasker::current_environment())
+}
+
+/// parse_and_validate for a given environment.
+pub fn parse_and_validate_in(json: &str, environment: &str) -> Result<Template> {
     let value: serde_json::Value = serde_json::from_str(json)
         .map_err(|e| Error::Template(format!("template is not valid JSON: {e}")))?;
     let label = describe(&value);
-    let template: Template = serde_json::from_value(value)
-        .map_err(|e| Error::Template(format!("template {label}: {e}")))?;
+    let template: Template = if tasker::is_tasker_format(&value) {
+        tasker::read(value, environment)
+    } else {
+        serde_json::from_value(value).map_err(|e| e.to_string())
+    }
+    .map_err(|e| Error::Template(format!("template {label}: {e}")))?;
     let problems = problems(&template);
     if problems.is_empty() {
         Ok(template)
@@ -33,12 +45,13 @@ pub fn parse_and_validate(json: &str) -> Result<Template> {
 
 /// A best-effort name for a template that may not even parse.
 fn describe(value: &serde_json::Value) -> String {
-    let field = |k: &str| value.get(k).and_then(|v| v.as_str()).unwrap_or("?");
+    let field = |k: &str| value.get(k).and_then(|v| v.as_str());
+    let namespace = field("namespace").or(field("namespace_name"));
     format!(
         "{}/{}@{}",
-        field("namespace"),
-        field("name"),
-        field("version")
+        namespace.unwrap_or("?"),
+        field("name").unwrap_or("?"),
+        field("version").unwrap_or("?")
     )
 }
 
@@ -94,12 +107,43 @@ pub fn problems(t: &Template) -> Vec<String> {
         ));
     }
     step_problems(t, &mut out);
+    task_problems(t, &mut out);
     if out.is_empty() {
         if let Some(cycle) = find_cycle(t) {
             out.push(format!("its steps form a cycle: {}", cycle.join(" -> ")));
         }
     }
     out
+}
+
+/// The task-level keys: the context schema and the request defaults.
+fn task_problems(t: &Template, out: &mut Vec<String>) {
+    if let Some(problem) = t.context_schema.as_ref().and_then(schema_problem) {
+        out.push(problem);
+    }
+    for (key, value) in &t.default_options {
+        let fits = match key.as_str() {
+            "tags" => value
+                .as_array()
+                .is_some_and(|tags| tags.iter().all(|t| t.is_string())),
+            k if DEFAULT_OPTIONS.contains(&k) => value.is_string(),
+            _ => {
+                out.push(format!(
+                    "default_options: unknown option {key:?} (expected one of {})",
+                    DEFAULT_OPTIONS.join(", ")
+                ));
+                continue;
+            }
+        };
+        if !fits {
+            let kind = if key == "tags" {
+                "a list of strings"
+            } else {
+                "a string"
+            };
+            out.push(format!("default_options.{key} must be {kind}"));
+        }
+    }
 }
 
 fn step_problems(t: &Template, out: &mut Vec<String>) {
@@ -346,6 +390,58 @@ mod tests {
             assert!(err.len() < 300, "{err}");
         }
         assert!(error_of(&retry(r#""max_backoff_seconds":1e308"#)).contains("got 1e308"));
+    }
+
+    #[test]
+    fn reads_the_tasker_format_through_the_same_checks() {
+        let tasker = r#"{"name":"order","namespace_name":"shop","step_templates":[
+            {"name":"a","handler_class":"Shop::A","depends_on_step":"b"},
+            {"name":"b","handler_class":"Shop::B","depends_on_steps":["a"]}]}"#;
+        let err = parse_and_validate_in(tasker, "test")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("shop/order@1.0.0 is invalid"), "{err}");
+        assert!(err.contains("cycle"), "{err}");
+        let typo = r#"{"name":"order","namespace_name":"shop","step_templates":[
+            {"name":"a","handler_class":"Shop::A","retry_limit":1}]}"#;
+        let err = parse_and_validate_in(typo, "test").unwrap_err().to_string();
+        assert!(
+            err.contains("shop/order@?: unknown field `retry_limit`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn checks_default_options_and_the_context_schema() {
+        let with = |extra: &str| {
+            format!(
+                r#"{{"namespace":"shop","name":"order","version":"1",{extra},
+                    "steps":[{{"name":"a","handler":"A"}}]}}"#
+            )
+        };
+        let ok = with(
+            r#""default_options":{"initiator":"me","tags":["x"]},"context_schema":{"type":"object"}"#,
+        );
+        assert!(parse_and_validate(&ok).is_ok());
+        let err = error_of(&with(
+            r#""default_options":{"priority":1,"tags":"x","reason":2},"context_schema":{"type":"objekt"}"#,
+        ));
+        assert!(
+            err.contains(r#"default_options: unknown option "priority""#),
+            "{err}"
+        );
+        assert!(
+            err.contains("default_options.tags must be a list of strings"),
+            "{err}"
+        );
+        assert!(
+            err.contains("default_options.reason must be a string"),
+            "{err}"
+        );
+        assert!(
+            err.contains("context_schema is not a valid JSON Schema"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -14,6 +14,25 @@ module TaskerCore
                  timeout_seconds: PositiveInteger,
                  depends_on: StringList
 
+      # The Tasker family's names: `step_name`, `inputs` (the step's config), `attempts` (the
+      # attempt in progress) and `results`, a Hash the handler may write into; what it holds
+      # is merged under the handler's return value (see Worker::HandlerOutput).
+      def step_name
+        name
+      end
+
+      def inputs
+        config
+      end
+
+      def attempts
+        attempt
+      end
+
+      def results
+        @results ||= {}
+      end
+
       def first_attempt?
         attempt == 1
       end

@@ -17,7 +17,8 @@ module TaskerCore
                  result: Types::Any,
                  error: StepError.type.optional,
                  metadata: ResultMetadata.type,
-                 duration_ms: NonNegativeNumber
+                 duration_ms: NonNegativeNumber,
+                 handler_metadata?: Types::Any
 
       def initialize(input = {})
         super
@@ -33,6 +34,13 @@ module TaskerCore
 
       def failure?
         status == "failure"
+      end
+
+      # handler_metadata only when a handler attached some.
+      def to_h
+        hash = super
+        hash.delete("handler_metadata") if hash["handler_metadata"].nil?
+        hash
       end
 
       def to_json(*args)

@@ -14,6 +14,12 @@ module TaskerCore
                  source_system?: OptionalString,
                  reason?: OptionalString,
                  tags?: StringList.default([].freeze)
+
+      # The Tasker family's names for the uuid.
+      def task_uuid
+        uuid
+      end
+      alias task_id task_uuid
     end
   end
 end

@@ -55,7 +55,13 @@ module TaskerCore
                                          "to call(task, sequence, step) or process(task, sequence, step)")
         end
 
-        klass <= TaskerCore::StepHandler ? klass.new(config: step.config) : klass.new
+        if klass <= TaskerCore::StepHandler::Base
+          klass.new.with_config(step.config)
+        elsif klass <= TaskerCore::StepHandler
+          klass.new(config: step.config)
+        else
+          klass.new
+        end
       end
 
       def not_callable(task, step, problem)

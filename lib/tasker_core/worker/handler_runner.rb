@@ -9,7 +9,8 @@ module TaskerCore
     # kills its own thread is the Watchdog's to report. How long a handler may run is the
     # Watchdog's too (timeout_seconds).
     class HandlerRunner
-      Outcome = Struct.new(:result, :error, :duration_ms, keyword_init: true) do
+      # `metadata`: what a handler returning a StepHandlerCallResult attached to its result.
+      Outcome = Struct.new(:result, :error, :duration_ms, :metadata, keyword_init: true) do
         def success?
           error.nil?
         end
@@ -22,9 +23,9 @@ module TaskerCore
 
       def run(context)
         started = now
-        result, error = attempt(context)
+        result, error, metadata = attempt(context)
         duration_ms = (now - started) * 1000.0
-        Outcome.new(result: result, error: error, duration_ms: duration_ms)
+        Outcome.new(result: result, error: error, duration_ms: duration_ms, metadata: metadata)
       end
 
       private
@@ -32,11 +33,13 @@ module TaskerCore
       def attempt(context)
         task = context.task
         step = context.step
-        value = wrapped do
+        result, metadata, error = wrapped do
           handler = @resolver.resolve(task, step)
-          HandlerResolver.invoke(handler, task, context.sequence, step)
+          HandlerOutput.read(handler, HandlerResolver.invoke(handler, task, context.sequence, step), step)
         end
-        [JsonValue.normalize(value), nil]
+        return [nil, error] if error
+
+        [JsonValue.normalize(result), nil, metadata && JsonValue.normalize(metadata, "metadata", 2)]
       rescue HandlerResolver::Error => e
         [nil, ResultBuilder.error(e.error_class, e.message, retryable: false)]
       rescue JsonValue::NotJson => e

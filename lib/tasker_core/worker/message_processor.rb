@@ -94,7 +94,7 @@ module TaskerCore
       def outcome_result(job, message, context, outcome)
         if outcome.success?
           @builder.success(job, message, attempt: context.attempt, result: outcome.result,
-                                         duration_ms: outcome.duration_ms)
+                                         duration_ms: outcome.duration_ms, handler_metadata: outcome.metadata)
         else
           @builder.failure(job, message, attempt: context.attempt, error: outcome.error,
                                          duration_ms: outcome.duration_ms)

@@ -20,8 +20,13 @@ module TaskerCore
       end
 
       # `message` is the TaskerCore::Types::StepMessage the job carried.
-      def success(job, message, attempt:, result:, duration_ms:)
-        build(job, message, attempt: attempt, status: "success", result: result, error: nil, duration_ms: duration_ms)
+      # `handler_metadata`: what the handler attached to its result (a call result's metadata).
+      def success(job, message, attempt:, result:, duration_ms:, handler_metadata: nil)
+        step_result = build(job, message, attempt: attempt, status: "success", result: result, error: nil,
+                                          duration_ms: duration_ms)
+        return step_result unless handler_metadata
+
+        TaskerCore::Types::StepResult.new(step_result.to_h.merge("handler_metadata" => handler_metadata))
       end
 
       def failure(job, message, attempt:, error:, duration_ms:)
@@ -47,19 +52,33 @@ module TaskerCore
         error_code = exception.respond_to?(:error_code) ? exception.error_code&.to_s : nil
         error(exception.class.name || exception.class.inspect, exception.message,
               retryable: retryable?(exception), retry_after: retry_after, error_code: error_code,
-              backtrace: exception.backtrace)
+              backtrace: exception.backtrace, context: exception.is_a?(TaskerCore::Error) ? exception.context : nil)
       end
 
-      def self.error(class_name, message, retryable:, retry_after: nil, error_code: nil, backtrace: nil)
+      def self.error(class_name, message, retryable:, retry_after: nil, error_code: nil, backtrace: nil, context: nil)
         { "class" => class_name, "message" => text(message).slice(0, MAX_MESSAGE_LENGTH),
           "retryable" => retryable, "retry_after" => retry_after,
           "error_code" => error_code && text(error_code),
-          "backtrace" => Array(backtrace).first(BACKTRACE_LINES).map { |line| text(line) } }
+          "backtrace" => Array(backtrace).first(BACKTRACE_LINES).map { |line| text(line) },
+          "context" => json_context(context) }
+      end
+
+      # A handler's error context as JSON; one that is not JSON is kept as its inspect text.
+      def self.json_context(context)
+        return nil if context.nil? || (context.respond_to?(:empty?) && context.empty?)
+
+        value = JsonValue.normalize(context, "context", 2)
+        value.is_a?(Hash) ? value : { "value" => value }
+      rescue JsonValue::NotJson => e
+        { "unserializable" => text(context.inspect).slice(0, MAX_MESSAGE_LENGTH), "problem" => e.message }
       end
 
       # Errors in the handler's code itself (NotImplementedError, SyntaxError, stack overflow),
-      # an explicit `exit` and PermanentError are final: trying again cannot help.
-      FINAL = [TaskerCore::PermanentError, ScriptError, SystemStackError, SystemExit].freeze
+      # an explicit `exit`, PermanentError (TaskerCore::Errors::ValidationError too), and a
+      # missing record or setting a handler reports (NotFoundError, ConfigurationError) are
+      # final: trying again cannot help.
+      FINAL = [TaskerCore::PermanentError, TaskerCore::NotFoundError, TaskerCore::ConfigurationError,
+               ScriptError, SystemStackError, SystemExit].freeze
 
       # Everything else a handler raises is retryable: RetryableError, any StandardError, and
       # the rest of Exception (NoMemoryError, Interrupt, SignalException, Exception itself).

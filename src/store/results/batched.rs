@@ -201,6 +201,8 @@ fn result_move(
         worker: &'a RawValue,
         duration_ms: Option<f64>,
         error: Option<&'a RawValue>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        handler_metadata: Option<&'a RawValue>,
     }
     let empty = RawValue::from_string("{}".to_string())?;
     let error_raw = error
@@ -211,6 +213,7 @@ fn result_move(
         worker: result.metadata.as_deref().unwrap_or(&empty),
         duration_ms: result.duration_ms,
         error: error_raw.as_deref(),
+        handler_metadata: result.handler_metadata.as_deref(),
     })?;
     let mut m = StepMove::new(result.step_uuid, before.state, before.attempts, to, reason);
     m.error = error;
@@ -233,6 +236,7 @@ fn error_json(result: &StepResult) -> Result<String> {
         retry_after: None,
         error_code: None,
         backtrace: Vec::new(),
+        context: None,
     };
     let error = result.error.as_ref().unwrap_or(&fallback);
     Ok(serde_json::to_string(&LastError {
