@@ -265,6 +265,34 @@ $_$;
 
 
 --
+-- Name: hurry_retries(uuid); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.hurry_retries(p_task_uuid uuid) RETURNS integer
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_queue text;
+    v_count integer;
+BEGIN
+    SELECT namespace || '_queue' INTO v_queue FROM tasker.tasks WHERE task_uuid = p_task_uuid;
+    IF v_queue IS NULL OR NOT tasker.valid_queue_name(v_queue) THEN
+        RETURN 0;
+    END IF;
+    EXECUTE format('UPDATE pgmq.%1$I SET vt = clock_timestamp()
+                     WHERE read_ct = 0 AND vt > clock_timestamp()
+                       AND message->>''step_uuid'' IN (
+                           SELECT step_uuid::text FROM tasker.workflow_steps
+                            WHERE task_uuid = $1 AND state = ''waiting_for_retry'')',
+                   'q_' || v_queue)
+      USING p_task_uuid;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END;
+$_$;
+
+
+--
 -- Name: install_queue_functions(text); Type: FUNCTION; Schema: tasker; Owner: -
 --
 
@@ -515,6 +543,32 @@ CREATE FUNCTION tasker.queue_claim_tasker_task_requests(p_vt integer, p_qty inte
               FROM m ORDER BY m.msg_id;
         END;
         $$;
+
+
+--
+-- Name: queue_stats(); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.queue_stats() RETURNS TABLE(queue_name text, depth bigint, visible bigint, delayed bigint, in_flight bigint, max_read_ct integer, oldest_age_seconds numeric, archived bigint)
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+    v_queue text;
+BEGIN
+    FOR v_queue IN SELECT m.queue_name FROM pgmq.meta m ORDER BY m.queue_name LOOP
+        CONTINUE WHEN NOT tasker.valid_queue_name(v_queue);
+        RETURN QUERY EXECUTE format(
+            'SELECT $1, count(*), count(*) FILTER (WHERE vt <= clock_timestamp()),
+                    count(*) FILTER (WHERE vt > clock_timestamp() AND read_ct = 0),
+                    count(*) FILTER (WHERE vt > clock_timestamp() AND read_ct > 0),
+                    max(read_ct),
+                    round(extract(epoch FROM clock_timestamp() - min(enqueued_at))::numeric, 1),
+                    (SELECT count(*) FROM pgmq.%I)
+               FROM pgmq.%I', 'a_' || v_queue, 'q_' || v_queue)
+        USING v_queue;
+    END LOOP;
+END;
+$_$;
 
 
 --

@@ -19,4 +19,5 @@ require "tasker_core/worker"
 require "tasker_core/client"
 require "tasker_core/notifications"
 require "tasker_core/runtime"
+require "tasker_core/testing"
 require "tasker_core/railtie" if defined?(Rails::Railtie)

@@ -20,7 +20,7 @@ use crate::messaging::queue::{self, QueueMessage};
 use crate::messaging::{RESULTS_QUEUE, TASK_REQUESTS_QUEUE};
 use crate::runtime::{self, Client};
 use crate::store::pool;
-use crate::store::results::{self, Applied};
+use crate::store::results::{self, Applied, RESULT_VT};
 use crate::store::tasks::{create_task, Consume};
 
 /// Counters the orchestrator keeps; `status` reports them.
@@ -252,9 +252,8 @@ impl Orchestrator {
     }
 }
 
-/// Results applied per transaction, and how long a read result stays invisible.
+/// Results applied per transaction.
 const RESULT_BATCH: i32 = 16;
-const RESULT_VT: i32 = 10;
 
 async fn drain_results(client: Arc<Client>, stats: Arc<Stats>, jitter: f64) -> Result<bool> {
     let applied = results::process_batch(&client.pool, RESULT_BATCH, RESULT_VT, jitter).await?;
