@@ -658,6 +658,23 @@ $_$;
 
 
 --
+-- Name: request_task(uuid, jsonb); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.request_task(p_task_uuid uuid, p_request jsonb) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF jsonb_typeof(p_request) IS DISTINCT FROM 'object' THEN
+        RAISE EXCEPTION 'a task request must be a JSON object, got %', jsonb_typeof(p_request);
+    END IF;
+    RETURN pgmq.send('tasker_task_requests',
+                     p_request || jsonb_build_object('task_uuid', p_task_uuid));
+END;
+$$;
+
+
+--
 -- Name: send_step_messages(uuid[], double precision); Type: FUNCTION; Schema: tasker; Owner: -
 --
 
@@ -743,6 +760,43 @@ BEGIN
     SELECT pgmq.send('tasker_step_results', p_result || '{"poison": true}'::jsonb) INTO v_id;
     PERFORM pgmq.archive(p_queue, p_msg_id);
     RETURN v_id;
+END;
+$$;
+
+
+--
+-- Name: task_request_status(uuid); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.task_request_status(p_task_uuid uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN (WITH request AS (
+        SELECT r.request AS body, 'error' AS state, 'rejected' AS outcome, r.reason,
+               r.rejected_at AS created_at, r.rejected_at AS completed_at
+          FROM tasker.rejected_task_requests r
+         WHERE r.task_uuid = p_task_uuid
+        UNION ALL
+        (SELECT q.message, 'pending', 'queued', NULL, q.enqueued_at, NULL
+           FROM pgmq.q_tasker_task_requests q
+          WHERE q.message->>'task_uuid' = p_task_uuid::text
+          ORDER BY q.msg_id LIMIT 1)
+    )
+    SELECT jsonb_build_object(
+        'task_uuid', p_task_uuid, 'namespace', body->>'namespace', 'name', body->>'name',
+        'version', body->>'version', 'state', state, 'request', outcome, 'error', reason,
+        'context', COALESCE(body->'context', '{}'::jsonb), 'initiator', body->>'initiator',
+        'source_system', body->>'source_system', 'reason', body->>'reason',
+        'tags', COALESCE(body->'tags', '[]'::jsonb), 'priority', body->'priority',
+        'idempotency_key', body->>'idempotency_key',
+        'created_at', created_at, 'updated_at', COALESCE(completed_at, created_at),
+        'completed_at', completed_at, 'duration_ms', NULL,
+        'step_count', 0, 'step_counts', '{}'::jsonb, 'completion_percentage', 0,
+        'steps', '[]'::jsonb)
+      FROM request
+     ORDER BY state = 'error' DESC
+     LIMIT 1);
 END;
 $$;
 
@@ -842,6 +896,18 @@ CREATE TABLE tasker.namespaces (
     name text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT namespaces_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{0,40}$'::text))
+);
+
+
+--
+-- Name: rejected_task_requests; Type: TABLE; Schema: tasker; Owner: -
+--
+
+CREATE TABLE tasker.rejected_task_requests (
+    task_uuid uuid NOT NULL,
+    reason text NOT NULL,
+    request jsonb NOT NULL,
+    rejected_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 
@@ -980,6 +1046,14 @@ ALTER TABLE ONLY tasker.named_tasks
 
 ALTER TABLE ONLY tasker.namespaces
     ADD CONSTRAINT namespaces_pkey PRIMARY KEY (name);
+
+
+--
+-- Name: rejected_task_requests rejected_task_requests_pkey; Type: CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.rejected_task_requests
+    ADD CONSTRAINT rejected_task_requests_pkey PRIMARY KEY (task_uuid);
 
 
 --

@@ -29,6 +29,7 @@ pub fn define(_ruby: &Ruby, internal: &RModule) -> Result<(), RbError> {
     m.define_module_function("retry_task", function!(retry_task, 3))?;
     m.define_module_function("resolve_step", function!(resolve_step, 5))?;
     m.define_module_function("process_results", function!(process_results, 2))?;
+    m.define_module_function("new_task_uuid", function!(new_task_uuid, 0))?;
     Ok(())
 }
 
@@ -84,6 +85,12 @@ fn create_task(ruby: &Ruby, settings: RHash, request: String) -> Result<RHash, R
         store::tasks::create_task(&c.pool, &c.config, &req, None).await
     })?;
     serde_magnus::serialize(ruby, &created)
+}
+
+/// A new task uuid (v7: time-ordered, like every task uuid the core makes), for a task
+/// requested inside the caller's transaction (create_task(..., connection:)).
+fn new_task_uuid() -> String {
+    uuid::Uuid::now_v7().to_string()
 }
 
 fn task_status(ruby: &Ruby, settings: RHash, uuid: String) -> Result<String, RbError> {
