@@ -705,6 +705,36 @@ $_$;
 
 
 --
+-- Name: step_durations(double precision, double precision); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.step_durations(p_window_seconds double precision, p_horizon_seconds double precision) RETURNS TABLE(namespace text, name text, steps bigint, sum_seconds double precision, p50 double precision, p90 double precision, p99 double precision)
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+    v_hex text := lpad(to_hex((extract(epoch FROM clock_timestamp()
+                                                 - make_interval(secs => p_horizon_seconds)) * 1000)::bigint),
+                       12, '0');
+    v_floor uuid := (substr(v_hex, 1, 8) || '-' || substr(v_hex, 9, 4) || '-0000-0000-000000000000')::uuid;
+BEGIN
+    RETURN QUERY EXECUTE
+        'WITH recent AS (
+             SELECT s.task_uuid, extract(epoch FROM s.completed_at - s.started_at)::float8 AS seconds
+               FROM tasker.workflow_steps s
+              WHERE s.step_uuid >= $1 AND s.state = ''complete'' AND s.started_at IS NOT NULL
+                AND s.completed_at >= clock_timestamp() - make_interval(secs => $2))
+         SELECT t.namespace, t.name, count(*), sum(r.seconds),
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY r.seconds),
+                percentile_cont(0.9) WITHIN GROUP (ORDER BY r.seconds),
+                percentile_cont(0.99) WITHIN GROUP (ORDER BY r.seconds)
+           FROM recent r JOIN tasker.tasks t USING (task_uuid)
+          GROUP BY t.namespace, t.name ORDER BY t.namespace, t.name'
+      USING v_floor, p_window_seconds;
+END;
+$_$;
+
+
+--
 -- Name: steps_readiness(uuid[]); Type: FUNCTION; Schema: tasker; Owner: -
 --
 

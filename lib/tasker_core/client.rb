@@ -80,6 +80,13 @@ module TaskerCore
       Internal::Client.resolve_step(native, uuid.to_s, step_name.to_s, json, audit(actor, reason))
     end
 
+    # What the database says now, and this process's orchestrator counters, as a Hash (see
+    # TaskerCore::Metrics): tasks by template and state, steps by state, per-queue figures,
+    # recent step duration percentiles. GET /metrics on the dashboard serves it to Prometheus.
+    def metrics
+      Metrics.read(configuration)
+    end
+
     # Registered templates: [{"namespace", "name", "version", "template", ...}].
     def templates
       parse(Internal::Client.templates(native))
