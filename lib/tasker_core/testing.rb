@@ -20,6 +20,11 @@ module TaskerCore
     # resolved_manually). Raises TaskerCore::Error if the task stops where nothing in this
     # thread can move it on (a step held by another process's worker).
     def run_task(namespace:, name:, version: nil, context: {}, **options)
+      if options.key?(:connection)
+        raise TaskerCore::ArgumentError, "run_task creates the task itself and runs it at once; " \
+                                         "connection: (a task created after a commit) needs a running orchestrator"
+      end
+
       task = TaskerCore.create_task(namespace: namespace, name: name, version: version, context: context,
                                     **options)
       InlineRun.new(task).run

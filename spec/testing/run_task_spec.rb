@@ -146,7 +146,10 @@ RSpec.describe "TaskerCore::Testing.run_task", db: true do
     expect(RunTaskSpec.calls.map(&:first)).to eq(%w[validate charge])
   end
 
-  it "raises the create_task errors as they are" do
+  it "raises the create_task errors as they are, and refuses connection:" do
     expect { run("no_such_template") }.to raise_error(TaskerCore::NotFoundError, %r{inline/no_such_template})
+    expect do
+      TaskerCore::Testing.run_task(namespace: "inline", name: "diamond", connection: Object.new)
+    end.to raise_error(TaskerCore::ArgumentError, /connection:/)
   end
 end
