@@ -727,7 +727,9 @@ BEGIN
                 percentile_cont(0.5) WITHIN GROUP (ORDER BY r.seconds),
                 percentile_cont(0.9) WITHIN GROUP (ORDER BY r.seconds),
                 percentile_cont(0.99) WITHIN GROUP (ORDER BY r.seconds)
-           FROM recent r JOIN tasker.tasks t USING (task_uuid)
+           FROM recent r
+          CROSS JOIN LATERAL (SELECT t.namespace, t.name FROM tasker.tasks t
+                               WHERE t.task_uuid = r.task_uuid OFFSET 0) t
           GROUP BY t.namespace, t.name ORDER BY t.namespace, t.name'
       USING v_floor, p_window_seconds;
 END;
