@@ -266,6 +266,34 @@ $_$;
 
 
 --
+-- Name: hurry_retries(uuid); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.hurry_retries(p_task_uuid uuid) RETURNS integer
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_queue text;
+    v_count integer;
+BEGIN
+    SELECT namespace || '_queue' INTO v_queue FROM tasker.tasks WHERE task_uuid = p_task_uuid;
+    IF v_queue IS NULL OR NOT tasker.valid_queue_name(v_queue) THEN
+        RETURN 0;
+    END IF;
+    EXECUTE format('UPDATE pgmq.%1$I SET vt = clock_timestamp()
+                     WHERE read_ct = 0 AND vt > clock_timestamp()
+                       AND message->>''step_uuid'' IN (
+                           SELECT step_uuid::text FROM tasker.workflow_steps
+                            WHERE task_uuid = $1 AND state = ''waiting_for_retry'')',
+                   'q_' || v_queue)
+      USING p_task_uuid;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END;
+$_$;
+
+
+--
 -- Name: install_queue_functions(text); Type: FUNCTION; Schema: tasker; Owner: -
 --
 
@@ -636,6 +664,23 @@ $_$;
 
 
 --
+-- Name: request_task(uuid, jsonb); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.request_task(p_task_uuid uuid, p_request jsonb) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF jsonb_typeof(p_request) IS DISTINCT FROM 'object' THEN
+        RAISE EXCEPTION 'a task request must be a JSON object, got %', jsonb_typeof(p_request);
+    END IF;
+    RETURN pgmq.send('tasker_task_requests',
+                     p_request || jsonb_build_object('task_uuid', p_task_uuid));
+END;
+$$;
+
+
+--
 -- Name: send_step_messages(uuid[], double precision); Type: FUNCTION; Schema: tasker; Owner: -
 --
 
@@ -661,6 +706,38 @@ BEGIN
         v_count := v_count + cardinality(q.msgs);
     END LOOP;
     RETURN v_count;
+END;
+$_$;
+
+
+--
+-- Name: step_durations(double precision, double precision); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.step_durations(p_window_seconds double precision, p_horizon_seconds double precision) RETURNS TABLE(namespace text, name text, steps bigint, sum_seconds double precision, p50 double precision, p90 double precision, p99 double precision)
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+    v_hex text := lpad(to_hex((extract(epoch FROM clock_timestamp()
+                                                 - make_interval(secs => p_horizon_seconds)) * 1000)::bigint),
+                       12, '0');
+    v_floor uuid := (substr(v_hex, 1, 8) || '-' || substr(v_hex, 9, 4) || '-0000-0000-000000000000')::uuid;
+BEGIN
+    RETURN QUERY EXECUTE
+        'WITH recent AS (
+             SELECT s.task_uuid, extract(epoch FROM s.completed_at - s.started_at)::float8 AS seconds
+               FROM tasker.workflow_steps s
+              WHERE s.step_uuid >= $1 AND s.state = ''complete'' AND s.started_at IS NOT NULL
+                AND s.completed_at >= clock_timestamp() - make_interval(secs => $2))
+         SELECT t.namespace, t.name, count(*), sum(r.seconds),
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY r.seconds),
+                percentile_cont(0.9) WITHIN GROUP (ORDER BY r.seconds),
+                percentile_cont(0.99) WITHIN GROUP (ORDER BY r.seconds)
+           FROM recent r
+          CROSS JOIN LATERAL (SELECT t.namespace, t.name FROM tasker.tasks t
+                               WHERE t.task_uuid = r.task_uuid OFFSET 0) t
+          GROUP BY t.namespace, t.name ORDER BY t.namespace, t.name'
+      USING v_floor, p_window_seconds;
 END;
 $_$;
 
@@ -721,6 +798,43 @@ BEGIN
     SELECT pgmq.send('tasker_step_results', p_result || '{"poison": true}'::jsonb) INTO v_id;
     PERFORM pgmq.archive(p_queue, p_msg_id);
     RETURN v_id;
+END;
+$$;
+
+
+--
+-- Name: task_request_status(uuid); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.task_request_status(p_task_uuid uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN (WITH request AS (
+        SELECT r.request AS body, 'error' AS state, 'rejected' AS outcome, r.reason,
+               r.rejected_at AS created_at, r.rejected_at AS completed_at
+          FROM tasker.rejected_task_requests r
+         WHERE r.task_uuid = p_task_uuid
+        UNION ALL
+        (SELECT q.message, 'pending', 'queued', NULL, q.enqueued_at, NULL
+           FROM pgmq.q_tasker_task_requests q
+          WHERE q.message->>'task_uuid' = p_task_uuid::text
+          ORDER BY q.msg_id LIMIT 1)
+    )
+    SELECT jsonb_build_object(
+        'task_uuid', p_task_uuid, 'namespace', body->>'namespace', 'name', body->>'name',
+        'version', body->>'version', 'state', state, 'request', outcome, 'error', reason,
+        'context', COALESCE(body->'context', '{}'::jsonb), 'initiator', body->>'initiator',
+        'source_system', body->>'source_system', 'reason', body->>'reason',
+        'tags', COALESCE(body->'tags', '[]'::jsonb), 'priority', body->'priority',
+        'idempotency_key', body->>'idempotency_key',
+        'created_at', created_at, 'updated_at', COALESCE(completed_at, created_at),
+        'completed_at', completed_at, 'duration_ms', NULL,
+        'step_count', 0, 'step_counts', '{}'::jsonb, 'completion_percentage', 0,
+        'steps', '[]'::jsonb)
+      FROM request
+     ORDER BY state = 'error' DESC
+     LIMIT 1);
 END;
 $$;
 
@@ -824,6 +938,18 @@ CREATE TABLE tasker.namespaces (
     name text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT namespaces_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{0,40}$'::text))
+);
+
+
+--
+-- Name: rejected_task_requests; Type: TABLE; Schema: tasker; Owner: -
+--
+
+CREATE TABLE tasker.rejected_task_requests (
+    task_uuid uuid NOT NULL,
+    reason text NOT NULL,
+    request jsonb NOT NULL,
+    rejected_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 
@@ -962,6 +1088,14 @@ ALTER TABLE ONLY tasker.named_tasks
 
 ALTER TABLE ONLY tasker.namespaces
     ADD CONSTRAINT namespaces_pkey PRIMARY KEY (name);
+
+
+--
+-- Name: rejected_task_requests rejected_task_requests_pkey; Type: CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.rejected_task_requests
+    ADD CONSTRAINT rejected_task_requests_pkey PRIMARY KEY (task_uuid);
 
 
 --

@@ -34,8 +34,11 @@ module TaskerCore
       TemplateLoader.new(configuration).register(sources)
     end
 
+    # With `connection:` (a PG::Connection, e.g. ActiveRecord::Base.connection.raw_connection)
+    # the task is requested inside that connection's open transaction and the pending Task is
+    # returned at once: the task exists if and only if the transaction commits (TaskRequest).
     def create_task(namespace:, name:, version: nil, context: {}, initiator: nil, source_system: nil,
-                    reason: nil, tags: [], priority: 0, idempotency_key: nil)
+                    reason: nil, tags: [], priority: 0, idempotency_key: nil, connection: nil)
       unless context.is_a?(Hash)
         raise ArgumentError, "context for #{namespace}/#{name} must be a Hash, got #{context.class}"
       end
@@ -43,6 +46,8 @@ module TaskerCore
       request = task_request(namespace: namespace, name: name, version: version, context: context,
                              initiator: initiator, source_system: source_system, reason: reason, tags: tags,
                              priority: priority, idempotency_key: idempotency_key)
+      return TaskRequest.new(connection).write(request, generate(request)) unless connection.nil?
+
       task = Task.new(Internal::Client.create_task(native, generate(request)))
       notify_created(task, request) if task.created?
       task
@@ -73,6 +78,13 @@ module TaskerCore
     def resolve_step(uuid, step_name, results: {}, actor: nil, reason: nil)
       json = generate(Arguments.json(results, "results"))
       Internal::Client.resolve_step(native, uuid.to_s, step_name.to_s, json, audit(actor, reason))
+    end
+
+    # What the database says now, and this process's orchestrator counters, as a Hash (see
+    # TaskerCore::Metrics): tasks by template and state, steps by state, per-queue figures,
+    # recent step duration percentiles. GET /metrics on the dashboard serves it to Prometheus.
+    def metrics
+      Metrics.read(configuration)
     end
 
     # Registered templates: [{"namespace", "name", "version", "template", ...}].

@@ -61,6 +61,20 @@ module TaskerCore
       SQL
     end
 
+    # {state => count} of every step, every step state present (0 when none).
+    def steps_by_state
+      counts = rows("SELECT state, count(*) AS count FROM tasker.workflow_steps GROUP BY state", [],
+                    integers: %w[count]).to_h { |row| [row["state"], row["count"]] }
+      States::STEP.to_h { |state| [state, counts.fetch(state, 0)] }
+    end
+
+    # Per template, the durations of the steps completed in the last window_seconds (those
+    # created within horizon_seconds): steps, sum_seconds, p50, p90, p99 (sql/step_durations.sql).
+    def step_durations(window_seconds:, horizon_seconds:)
+      rows("SELECT * FROM tasker.step_durations($1, $2)", [window_seconds, horizon_seconds],
+           integers: %w[steps], floats: %w[sum_seconds p50 p90 p99])
+    end
+
     def unfinished_task_count
       Integer(@conn.exec("SELECT count(*) FROM tasker.tasks t WHERE #{UNFINISHED_TASK}").getvalue(0, 0))
     end

@@ -12,6 +12,7 @@ use crate::messaging::TaskRequest;
 use crate::orchestration::waiter;
 use crate::runtime;
 use crate::store::controls::{self, Actor};
+use crate::store::results::{self, RESULT_VT};
 use crate::store::{self, status::parse_uuid};
 use crate::templates::parse_and_validate;
 
@@ -27,6 +28,8 @@ pub fn define(_ruby: &Ruby, internal: &RModule) -> Result<(), RbError> {
     m.define_module_function("cancel_task", function!(cancel_task, 3))?;
     m.define_module_function("retry_task", function!(retry_task, 3))?;
     m.define_module_function("resolve_step", function!(resolve_step, 5))?;
+    m.define_module_function("process_results", function!(process_results, 2))?;
+    m.define_module_function("new_task_uuid", function!(new_task_uuid, 0))?;
     Ok(())
 }
 
@@ -82,6 +85,12 @@ fn create_task(ruby: &Ruby, settings: RHash, request: String) -> Result<RHash, R
         store::tasks::create_task(&c.pool, &c.config, &req, None).await
     })?;
     serde_magnus::serialize(ruby, &created)
+}
+
+/// A new task uuid (v7: time-ordered, like every task uuid the core makes), for a task
+/// requested inside the caller's transaction (create_task(..., connection:)).
+fn new_task_uuid() -> String {
+    uuid::Uuid::now_v7().to_string()
 }
 
 fn task_status(ruby: &Ruby, settings: RHash, uuid: String) -> Result<String, RbError> {
@@ -151,5 +160,23 @@ fn resolve_step(
     let who = actor(ruby, who)?;
     with_client(ruby, settings, |c| async move {
         controls::resolve_step(&c.pool, uuid, &step, &results, &who).await
+    })
+}
+
+/// Applies up to `batch` result messages in one transaction, exactly as the orchestrator's
+/// result consumer does (`store::results::process_batch`), in the calling thread: what
+/// TaskerCore::Testing.run_task uses instead of a running orchestrator. Returns what happened
+/// to each message ("completed", "retrying", "failed", "ignored", "archived").
+fn process_results(ruby: &Ruby, settings: RHash, batch: i32) -> Result<Vec<String>, RbError> {
+    if batch < 1 {
+        return Err(to_ruby(
+            ruby,
+            Error::InvalidArgument(format!("batch must be at least 1, got {batch}")),
+        ));
+    }
+    with_client(ruby, settings, move |c| async move {
+        let applied =
+            results::process_batch(&c.pool, batch, RESULT_VT, c.config.backoff_jitter).await?;
+        Ok(applied.iter().map(|a| a.label().to_string()).collect())
     })
 }

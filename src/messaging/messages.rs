@@ -95,6 +95,10 @@ pub struct TaskRequest {
     pub priority: i32,
     #[serde(default)]
     pub idempotency_key: Option<String>,
+    /// The uuid the task gets, chosen by the caller (create_task(..., connection:), which
+    /// answers with it before the task exists); None: a new v7 uuid at creation.
+    #[serde(default)]
+    pub task_uuid: Option<Uuid>,
 }
 
 #[cfg(test)]

@@ -19,9 +19,9 @@ use crate::messaging::messages::TaskRequest;
 use crate::messaging::queue::{self, QueueMessage};
 use crate::messaging::{RESULTS_QUEUE, TASK_REQUESTS_QUEUE};
 use crate::runtime::{self, Client};
-use crate::store::pool;
-use crate::store::results::{self, Applied};
+use crate::store::results::{self, Applied, RESULT_VT};
 use crate::store::tasks::{create_task, Consume};
+use crate::store::{pool, requests};
 
 /// Counters the orchestrator keeps; `status` reports them.
 #[derive(Default)]
@@ -252,9 +252,8 @@ impl Orchestrator {
     }
 }
 
-/// Results applied per transaction, and how long a read result stays invisible.
+/// Results applied per transaction.
 const RESULT_BATCH: i32 = 16;
-const RESULT_VT: i32 = 10;
 
 async fn drain_results(client: Arc<Client>, stats: Arc<Stats>, jitter: f64) -> Result<bool> {
     let applied = results::process_batch(&client.pool, RESULT_BATCH, RESULT_VT, jitter).await?;
@@ -296,10 +295,21 @@ async fn handle_request(client: &Client, msg: &QueueMessage, stats: &Stats) -> R
             Ok(())
         }
         Err(e @ (Error::InvalidArgument(_) | Error::NotFound(_) | Error::Template(_))) => {
-            let mut conn = client.pool.acquire().await?;
-            queue::archive(&mut conn, TASK_REQUESTS_QUEUE, msg.msg_id).await?;
+            let reason = e.to_string();
+            let uuid = requests::reject(
+                &client.pool,
+                TASK_REQUESTS_QUEUE,
+                msg.msg_id,
+                &msg.body,
+                &reason,
+            )
+            .await?;
             stats.messages_archived.fetch_add(1, Ordering::Relaxed);
-            warn!(msg_id = msg.msg_id, error = %e, "task request archived");
+            match uuid {
+                Some(task_uuid) => warn!(msg_id = msg.msg_id, %task_uuid, error = %reason,
+                                         "task request rejected (task_status reports why); archived"),
+                None => warn!(msg_id = msg.msg_id, error = %reason, "task request archived"),
+            }
             Ok(())
         }
         Err(e) if e.is_transient() => Err(e),

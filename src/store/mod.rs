@@ -4,6 +4,7 @@ pub mod controls;
 pub mod migrate;
 pub mod pool;
 pub mod recovery;
+pub mod requests;
 pub mod results;
 pub mod settle;
 pub mod status;

@@ -44,7 +44,7 @@ pub async fn create_task(
     let mut tx = pool.begin().await?;
     let (named_task_id, version, template) = find_template(&mut tx, req).await?;
     let req = &with_defaults(req, &template)?;
-    let task_uuid = Uuid::now_v7();
+    let task_uuid = req.task_uuid.unwrap_or_else(Uuid::now_v7);
     let inserted = insert_task(
         &mut tx,
         config,
@@ -56,7 +56,14 @@ pub async fn create_task(
     )
     .await?;
     if !inserted {
-        let existing = existing_task(&mut tx, req).await?;
+        let existing = existing_task(&mut tx, task_uuid, req).await?;
+        if existing.task_uuid != task_uuid && req.task_uuid.is_some() {
+            return Err(Error::InvalidArgument(format!(
+                "idempotency_key {:?} already names task {} (this request asked for task {task_uuid})",
+                req.idempotency_key.as_deref().unwrap_or_default(),
+                existing.task_uuid
+            )));
+        }
         if let Some(c) = consume {
             delete(&mut tx, c.queue, c.msg_id).await?;
         }
@@ -192,12 +199,20 @@ async fn find_template(
     }))
 }
 
-async fn existing_task(conn: &mut PgConnection, req: &TaskRequest) -> Result<CreatedTask> {
+/// The task a request's insert conflicted with: the one with its uuid (the same request
+/// applied again), else the one with its idempotency key.
+async fn existing_task(
+    conn: &mut PgConnection,
+    task_uuid: Uuid,
+    req: &TaskRequest,
+) -> Result<CreatedTask> {
     let (task_uuid, namespace, name, version, state): (Uuid, String, String, String, String) =
         sqlx::query_as(
             "SELECT task_uuid, namespace, name, version, state FROM tasker.tasks
-              WHERE idempotency_key = $1",
+              WHERE task_uuid = $1 OR idempotency_key = $2
+              ORDER BY task_uuid = $1 DESC LIMIT 1",
         )
+        .bind(task_uuid)
         .bind(&req.idempotency_key)
         .fetch_one(&mut *conn)
         .await?;
@@ -212,7 +227,8 @@ async fn existing_task(conn: &mut PgConnection, req: &TaskRequest) -> Result<Cre
 }
 
 /// The task, its steps and edges and their first audit rows, in ONE statement of any size.
-/// Returns false (and writes nothing) when the idempotency key names an existing task.
+/// Returns false (and writes nothing) when the idempotency key or the uuid names an existing
+/// task.
 async fn insert_task(
     conn: &mut PgConnection,
     config: &Config,
@@ -232,7 +248,7 @@ async fn insert_task(
            INSERT INTO tasker.tasks (task_uuid, named_task_id, namespace, name, version, context,
                                      initiator, source_system, reason, tags, priority, idempotency_key)
            VALUES ($2, $16, $17, $18, $19, $27::jsonb || $20::jsonb, $21, $22, $23, $24, $25, $26)
-           ON CONFLICT (idempotency_key) DO NOTHING
+           ON CONFLICT DO NOTHING
            RETURNING task_uuid),
          steps AS (
            INSERT INTO tasker.workflow_steps

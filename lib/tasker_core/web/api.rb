@@ -8,6 +8,7 @@ module TaskerCore
     #   GET /api/tasks/:uuid       TaskerCore.task_status plus the transition history
     #   GET /api/templates         registered templates, each with its steps' dependencies
     #   GET /health                200 {"status":"ok"} when the database answers, else 503
+    #   GET /metrics               TaskerCore.metrics for Prometheus (text format)
     module Api
       def api_overview(_request, _params, _csrf)
         json(200, queries.overview.merge("orchestrator_in_this_process" => local_orchestrator))
@@ -41,6 +42,13 @@ module TaskerCore
           template.merge("steps" => steps)
         end
         json(200, "templates" => templates)
+      end
+
+      # Prometheus scrapes this: TaskerCore.metrics in the text format.
+      def metrics(_request, _params, _csrf)
+        body = TaskerCore::Metrics::Prometheus.render(queries.metrics)
+        [200, { "content-type" => TaskerCore::Metrics::Prometheus::CONTENT_TYPE, "cache-control" => "no-store",
+                "x-content-type-options" => "nosniff" }, [body]]
       end
 
       def health(_request, _params, _csrf)

@@ -41,6 +41,11 @@ module TaskerCore
         @pool.with { |conn| conn.exec("SELECT 1").getvalue(0, 0) == "1" }
       end
 
+      # TaskerCore.metrics, on one of the dashboard's connections.
+      def metrics
+        @pool.with { |conn| TaskerCore::Metrics.new(TaskerCore::StatusQueries.new(conn)).collect }
+      end
+
       # Everything on the overview page, from one connection.
       def overview
         @pool.with do |conn|

@@ -21,6 +21,7 @@ module TaskerCore
         ["GET", "/api/tasks/:uuid", :api_task],
         ["GET", "/api/templates", :api_templates],
         ["GET", "/health", :health],
+        ["GET", "/metrics", :metrics],
         ["GET", "/assets/:file", :asset]
       ].map do |method, path, handler|
         pattern = path.gsub(/:(\w+)/) { format(SEGMENT, Regexp.last_match(1)) }

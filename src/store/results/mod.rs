@@ -33,8 +33,24 @@ pub enum Applied {
     Archived(String),
 }
 
+impl Applied {
+    /// One word for what happened (TaskerCore::Testing reports it).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Applied::Completed => "completed",
+            Applied::Retrying { .. } => "retrying",
+            Applied::Failed => "failed",
+            Applied::Ignored => "ignored",
+            Applied::Archived(_) => "archived",
+        }
+    }
+}
+
 /// A result message read more often than this without being applied is poison.
 use crate::config::RESULT_MAX_READS as MAX_READS;
+
+/// Seconds a result read by `process_batch` stays invisible to other readers.
+pub const RESULT_VT: i32 = 10;
 
 /// The step a result belongs to, as the result processor needs it.
 #[derive(sqlx::FromRow, Debug, Clone)]
