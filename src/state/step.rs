@@ -69,6 +69,8 @@ impl StepState {
         use StepState::*;
         match (self, to) {
             (Pending, Enqueued) => true,
+            // the recovery sweep sends again the message of a step whose message was lost
+            (Enqueued | InProgress | WaitingForRetry, Enqueued) => true,
             (Enqueued | WaitingForRetry, InProgress) => true,
             // a redelivered message after the claimant's visibility timeout
             (InProgress, InProgress) => true,
@@ -184,6 +186,9 @@ mod tests {
     fn every_transition_is_listed() {
         let allowed = [
             (Pending, Enqueued),
+            (Enqueued, Enqueued),
+            (InProgress, Enqueued),
+            (WaitingForRetry, Enqueued),
             (Enqueued, InProgress),
             (WaitingForRetry, InProgress),
             (InProgress, InProgress),
