@@ -155,7 +155,7 @@ module FaultHelpers
       double_completions: steps.count { |s| Integer(s["completions"]) > 1 },
       double_enqueues: steps.count { |s| Integer(s["first_enqueues"]) > 1 },
       steps_without_effect: steps.count { |s| s["state"] == "complete" && decoder.decode(s["effect_pids"]).empty? },
-      **reruns(steps, killed_pids, decoder)
+      **rerun_counts(steps, killed_pids, decoder)
     }
   end
 
@@ -165,7 +165,7 @@ module FaultHelpers
 
   # Handler runs beyond the one that produced each step's result, and those of them that no
   # killed worker explains.
-  def reruns(steps, killed_pids, decoder)
+  def rerun_counts(steps, killed_pids, decoder)
     extra = steps.flat_map do |s|
       decoder.decode(s["effect_pids"]).map(&:to_i)[0...-1] # every effect but the one that produced the result
     end
