@@ -16,7 +16,7 @@ require "bench/context"
 require "bench/report"
 require "bench/profile_report"
 require "bench/chart"
-Dir[File.join(__dir__, "lib/bench/sections/*.rb")].sort.each { |file| require file }
+Dir[File.join(__dir__, "lib/bench/sections/*.rb")].each { |file| require file }
 
 module Bench
   # Runs the selected sections in a fixed order, then writes the report.
@@ -34,30 +34,44 @@ module Bench
     end
 
     def run
-      @ctx.log("tasker-core bench: #{@options.quick ? "quick" : "full"} run, sections #{@options.sections.join(",")}, " \
-               "database #{@db.redacted}")
-      @db.recreate!
-      @ctx.tasker.setup!
-      results = { "meta" => Report.meta(@ctx) }
-      if @ctx.tasker.stale_extension && !ENV["BENCH_ALLOW_STALE"]
-        abort "bin/bench: #{@ctx.tasker.stale_extension}; BENCH_ALLOW_STALE=1 to measure anyway"
-      end
+      results = { "meta" => prepare }
       ORDER.each do |name, klass|
-        next unless @options.run?(name)
-
-        load = File.read("/proc/loadavg").split.first(3).map(&:to_f)
-        @ctx.log("== #{name} (load average #{load.join(" ")})")
-        started = Stats.monotonic
-        results[name] = klass.new(@ctx).tap { |s| s.prior = results if s.respond_to?(:prior=) }.run
-        results[name]["section_seconds"] = (Stats.monotonic - started).round(1)
-        results[name]["load_average_at_start"] = load
-      rescue StandardError => e
-        @ctx.log("#{name} FAILED: #{e.class}: #{e.message}\n  #{e.backtrace.first(8).join("\n  ")}")
-        results[name] = { "error" => "#{e.class}: #{e.message}" }
+        results[name] = run_section(name, klass, results) if @options.run?(name)
       end
       results["meta"]["total_seconds"] = (Stats.monotonic - @ctx.instance_variable_get(:@started)).round(1)
       @ctx.tasker.stop_orchestrator
       Report.new(@ctx, results).write
+    end
+
+    private
+
+    # A new database with tasker-core set up in it; returns the run's meta (aborts if the native
+    # extension is stale, unless BENCH_ALLOW_STALE).
+    def prepare
+      @ctx.log("tasker-core bench: #{@options.quick ? "quick" : "full"} run, " \
+               "sections #{@options.sections.join(",")}, database #{@db.redacted}")
+      @db.recreate!
+      @ctx.tasker.setup!
+      meta = Report.meta(@ctx)
+      if @ctx.tasker.stale_extension && !ENV["BENCH_ALLOW_STALE"]
+        abort "bin/bench: #{@ctx.tasker.stale_extension}; BENCH_ALLOW_STALE=1 to measure anyway"
+      end
+      meta
+    end
+
+    # One section's results (the sections before it in `results`), with how long it took and the
+    # load average it started at; only its error if it failed.
+    def run_section(name, klass, results)
+      load = File.read("/proc/loadavg").split.first(3).map(&:to_f)
+      @ctx.log("== #{name} (load average #{load.join(" ")})")
+      started = Stats.monotonic
+      section = klass.new(@ctx).tap { |s| s.prior = results if s.respond_to?(:prior=) }.run
+      section["section_seconds"] = (Stats.monotonic - started).round(1)
+      section["load_average_at_start"] = load
+      section
+    rescue StandardError => e
+      @ctx.log("#{name} FAILED: #{e.class}: #{e.message}\n  #{e.backtrace.first(8).join("\n  ")}")
+      { "error" => "#{e.class}: #{e.message}" }
     end
   end
 end

@@ -21,4 +21,4 @@ RSpec.configure do |config|
   config.example_status_persistence_file_path = File.expand_path("../tmp/rspec-examples.txt", __dir__)
 end
 
-Dir[File.join(__dir__, "support", "**", "*.rb")].sort.each { |f| require f }
+Dir[File.join(__dir__, "support", "**", "*.rb")].each { |f| require f }

@@ -51,14 +51,14 @@ end
 
 # One link of a chain: runs, then enqueues the next link; the last one records the chain's
 # completion (a row, and a notification for whoever waits on it).
-ChainJob = Struct.new(:chain, :step, :steps) do
+ChainJob = Struct.new(:chain_id, :step, :steps) do
   def perform
     if step < steps
-      Delayed::Job.enqueue(ChainJob.new(chain, step + 1, steps))
+      Delayed::Job.enqueue(ChainJob.new(chain_id, step + 1, steps))
     else
       ActiveRecord::Base.connection.execute(
-        "INSERT INTO bench_chain_done (chain, done_at) VALUES (#{Integer(chain)}, clock_timestamp()); " \
-        "SELECT pg_notify('bench_chain_done', '#{Integer(chain)} ' || extract(epoch FROM clock_timestamp()))"
+        "INSERT INTO bench_chain_done (chain, done_at) VALUES (#{Integer(chain_id)}, clock_timestamp()); " \
+        "SELECT pg_notify('bench_chain_done', '#{Integer(chain_id)} ' || extract(epoch FROM clock_timestamp()))"
       )
     end
   end

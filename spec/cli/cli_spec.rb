@@ -44,7 +44,8 @@ RSpec.describe "exe/tasker-core: usage, help, exit codes and errors" do
 
     bad_option = tasker_core("status", "--frobnicate")
     expect(bad_option.code).to eq(2)
-    expect(bad_option.err).to eq("tasker-core: invalid option: --frobnicate\nRun `tasker-core help status` for usage.\n")
+    expect(bad_option.err).to eq("tasker-core: invalid option: --frobnicate\n" \
+                                 "Run `tasker-core help status` for usage.\n")
 
     expect(tasker_core("--log-level", "loud", "status").code).to eq(2)
     expect(tasker_core("task").err).to start_with("tasker-core: task: expected a task UUID, got nothing")

@@ -72,8 +72,9 @@ RSpec.describe "bad input", :fault do
     expect(error["class"]).to eq("TaskerCore::UnknownHandlerError")
     expect(error["message"]).to include("Nobody::Home")
     expect(good_task_completes).to be(true)
-    record("Unknown handler class", "template naming Nobody::Home; the step fails, not retried, the task " \
-                                    "ends in error as it should", error: error["message"], completed: 0, failed_as_meant: 1)
+    record("Unknown handler class",
+           "template naming Nobody::Home; the step fails, not retried, the task ends in error as it should",
+           error: error["message"], completed: 0, failed_as_meant: 1)
   end
 
   it "fails the step of a handler whose result is not JSON" do

@@ -24,12 +24,16 @@ RSpec.describe "a claim racing cancel_task or resolve_step", db: true do
     end
   end
 
+  def only_step_uuid(task)
+    with_pg do |conn|
+      conn.exec_params("SELECT step_uuid FROM tasker.workflow_steps WHERE task_uuid = $1", [task.uuid]).getvalue(0, 0)
+    end
+  end
+
   # Runs the control in one thread and a worker's claim in another, both stuck behind a lock on
   # the step until the control is queued first; returns [control's outcome, claim's answer].
   def race(task, &control)
-    step = with_pg do |conn|
-      conn.exec_params("SELECT step_uuid FROM tasker.workflow_steps WHERE task_uuid = $1", [task.uuid]).getvalue(0, 0)
-    end
+    step = only_step_uuid(task)
     holder = PG.connect(TaskerTestDatabase.url)
     claimer = PG.connect(TaskerTestDatabase.url)
     holder.exec("BEGIN")

@@ -40,7 +40,8 @@ RSpec.describe "fault: duplicate and late result messages", :fault do
       FaultReport.record(name: "Duplicate and late result messages",
                          how: "10 finished tasks; a late success for attempt 1 of a step that won on attempt 2, " \
                               "and a duplicate success for the winning attempt of another, each with a different value",
-                         tasks: 10, completed: result[:completed], duplicates: tasks_changed + result[:double_completions],
+                         tasks: 10, completed: result[:completed],
+                         duplicates: tasks_changed + result[:double_completions],
                          lost: result[:tasks] - result[:completed] + result[:wrong_results])
       expect(tasks_changed).to eq(0)
       expect(result).to include(completed: 10, wrong_results: 0, double_completions: 0)

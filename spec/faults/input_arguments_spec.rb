@@ -30,10 +30,11 @@ RSpec.describe "bad arguments to the public API", db: true do
   it "refuses an Object, a Time or a Symbol in a context, a template config or an idempotency_key" do
     stamp = Time.at(0)
     refused = {
-      { context: { "order" => { "placed_by" => Object.new } } } => /Object at context\.order\.placed_by: not a JSON type/,
+      { context: { "order" => { "placed_by" => Object.new } } } =>
+        /Object at context\.order\.placed_by: not a JSON type/,
       { context: { "at" => [stamp] } } => /Time at context\.at\[0\]: not a JSON type/,
       { context: { "status" => :paid } } => /Symbol at context\.status: not a JSON type/,
-      { idempotency_key: :order_42 } => /idempotency_key must be a String, got Symbol/,
+      { idempotency_key: :order42 } => /idempotency_key must be a String, got Symbol/,
       { idempotency_key: stamp } => /idempotency_key must be a String, got Time/,
       { idempotency_key: Object.new } => /idempotency_key must be a String, got Object/
     }
@@ -100,9 +101,9 @@ RSpec.describe "bad arguments to the public API", db: true do
     expect { TaskerCore.register_templates!([template]) }
       .to raise_error(TaskerCore::TemplateError, /step "only": String at steps\[0\]\.config\.path: contains a NUL/)
     expect(TaskerCore.task_status(task.uuid).state).to eq("pending").or eq("in_progress")
-    FaultReport.record(name: "NUL or invalid UTF-8 in a field", how: "NUL in context (value and key), config, actor, " \
-                                                                     "initiator, source_system, idempotency_key; " \
-                                                                     "invalid UTF-8 in reason: ArgumentError naming the field",
+    FaultReport.record(name: "NUL or invalid UTF-8 in a field",
+                       how: "NUL in context (value and key), config, actor, initiator, source_system, " \
+                            "idempotency_key; invalid UTF-8 in reason: ArgumentError naming the field",
                        tasks: 1, completed: 0, duplicates: 0, lost: 0)
   end
 end

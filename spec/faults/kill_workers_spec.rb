@@ -23,7 +23,7 @@ RSpec.describe "fault: workers killed with SIGKILL mid-handler", :fault do
                          how: "3 worker processes; 8 kills 0.6 s apart, each replaced; #{result[:reruns]} " \
                               "handler re-runs, all of steps whose worker was killed",
                          tasks: result[:tasks], completed: result[:completed],
-                         duplicates: result[:double_completions] + result[:double_enqueues] + result[:unexplained_reruns],
+                         duplicates: result.values_at(:double_completions, :double_enqueues, :unexplained_reruns).sum,
                          lost: result[:tasks] - result[:completed] + result[:wrong_results],
                          recovery: format("%.1f s after the last kill", recovery))
       expect(result).to include(completed: 200, wrong_results: 0, double_completions: 0, double_enqueues: 0,

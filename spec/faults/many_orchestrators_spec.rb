@@ -3,7 +3,7 @@
 require_relative "support/faults"
 
 RSpec.describe "fault: two and three orchestrators on one database", :fault do
-  TASKS = 150
+  let(:task_count) { 150 }
 
   def run_with(orchestrators)
     reset_fault_tables!
@@ -11,7 +11,7 @@ RSpec.describe "fault: two and three orchestrators on one database", :fault do
     orchestrators.times { spawn_fault_process("orchestrator") }
     2.times { spawn_fault_process("worker", "CONCURRENCY" => "3") }
     started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-    uuids = create_fault_tasks(TASKS, "max_sleep" => 0.0)
+    uuids = create_fault_tasks(task_count, "max_sleep" => 0.0)
     wait_for_all(uuids, timeout: 120)
     elapsed = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
     result = audit(uuids)
@@ -26,19 +26,19 @@ RSpec.describe "fault: two and three orchestrators on one database", :fault do
         result, elapsed = run_with(n)
         ratio = single_time / elapsed
         FaultReport.record(name: "#{n} orchestrators (separate processes) at once",
-                           how: "#{TASKS} tasks, 2 worker processes; throughput #{format("%.2f", ratio)} x one " \
+                           how: "#{task_count} tasks, 2 worker processes; throughput #{format("%.2f", ratio)} x one " \
                                 "orchestrator's (#{format("%.1f", single_time)} s vs #{format("%.1f", elapsed)} s)",
                            tasks: result[:tasks], completed: result[:completed],
                            duplicates: result[:double_completions] + result[:double_enqueues] + result[:reruns],
                            lost: result[:tasks] - result[:completed] + result[:wrong_results])
-        expect(result).to include(completed: TASKS, wrong_results: 0, double_completions: 0, double_enqueues: 0,
+        expect(result).to include(completed: task_count, wrong_results: 0, double_completions: 0, double_enqueues: 0,
                                   reruns: 0)
         # The ratio itself is measured by the report, not judged here (a timed test on 2 shared
         # cores is noise); this bound only catches a pathology such as a lock convoy between
         # orchestrators, which would cost far more than this.
         expect(ratio).to be > 0.3
       end
-      expect(single).to include(completed: TASKS, wrong_results: 0)
+      expect(single).to include(completed: task_count, wrong_results: 0)
     end
   end
 end

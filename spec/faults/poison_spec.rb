@@ -32,13 +32,14 @@ RSpec.describe "fault: a poison message", :fault do
       wait_for_all(uuids, timeout: 60)
       result = audit(uuids)
       archived = fault_sql("SELECT message::text FROM pgmq.a_faults_queue").map { |r| JSON.parse(r["message"]) }
+      seconds = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
 
       FaultReport.record(name: "Poison message (its handler kills the worker each time)",
-                         how: "max_attempts 2, timeout 1 s; #{deaths} worker deaths; archived in pgmq.a_faults_queue; " \
-                              "50 other tasks ran meanwhile",
+                         how: "max_attempts 2, timeout 1 s; #{deaths} worker deaths; " \
+                              "archived in pgmq.a_faults_queue; 50 other tasks ran meanwhile",
                          tasks: 51, completed: result[:completed], duplicates: result[:double_completions],
                          lost: result[:tasks] - result[:completed] + result[:wrong_results],
-                         recovery: "step failed after #{format("%.1f", Process.clock_gettime(Process::CLOCK_MONOTONIC) - started)} s")
+                         recovery: "step failed after #{format("%.1f", seconds)} s")
       crash = status.step("crash")
       expect(status.state).to eq("error")
       expect(crash.state).to eq("error")

@@ -24,19 +24,21 @@ RSpec.describe "fault: PostgreSQL restarted mid-run", :fault do
       result = audit(uuids)
       status = TaskerCore::Orchestrator.status
 
-      FaultReport.record(name: title,
-                         how: "in-process orchestrator, 2 worker processes; restart 1 s in " \
-                              "(#{finished_before} of 200 done); orchestrator saw #{status["disconnects"]} disconnects; " \
-                              "#{result[:reruns]} handler re-runs of steps whose result was cut off",
-                         tasks: result[:tasks], completed: result[:completed],
-                         duplicates: result[:double_completions] + result[:double_enqueues],
-                         lost: result[:tasks] - result[:completed] + result[:wrong_results],
-                         recovery: format("%.1f s after the restart", recovery))
+      record_restart(title, finished_before, status, result, recovery)
       expect(finished_before).to be < 200
       expect(result).to include(completed: 200, wrong_results: 0, double_completions: 0, double_enqueues: 0)
-      expect(status["disconnects"]).to be_positive
-      expect(status["last_error"]).to be_a(String)
-      expect(status["connected"]).to be(true)
+      expect(status).to include("disconnects" => be_positive, "last_error" => a_kind_of(String), "connected" => true)
     end
+  end
+
+  def record_restart(title, finished_before, status, result, recovery)
+    FaultReport.record(name: title,
+                       how: "in-process orchestrator, 2 worker processes; restart 1 s in " \
+                            "(#{finished_before} of 200 done); orchestrator saw #{status["disconnects"]} " \
+                            "disconnects; #{result[:reruns]} handler re-runs of steps whose result was cut off",
+                       tasks: result[:tasks], completed: result[:completed],
+                       duplicates: result[:double_completions] + result[:double_enqueues],
+                       lost: result[:tasks] - result[:completed] + result[:wrong_results],
+                       recovery: format("%.1f s after the restart", recovery))
   end
 end

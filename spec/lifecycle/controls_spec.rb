@@ -1,29 +1,29 @@
 # frozen_string_literal: true
 
+# Fails until the spec flips the switch; lets a test make a task fail and then succeed.
+class SpecSwitchableStep < TaskerCore::StepHandler
+  @succeed = false
+  class << self
+    attr_accessor :succeed
+  end
+
+  def call(_task, sequence, step)
+    raise TaskerCore::PermanentError.new("switched off", error_code: "OFF") unless self.class.succeed
+
+    { "step" => step.name, "parents" => sequence.parents }
+  end
+end
+
+# Never finishes on its own within a spec: used to hold a step in progress.
+class SpecSlowStep < TaskerCore::StepHandler
+  def call(_task, _sequence, _step)
+    sleep 1.5
+    "slow result"
+  end
+end
+
 # cancel_task, retry_task and resolve_step against the real database, with their audit rows.
 RSpec.describe "operator controls", db: true do
-  # Fails until the spec flips the switch; lets a test make a task fail and then succeed.
-  class SpecSwitchableStep < TaskerCore::StepHandler
-    @succeed = false
-    class << self
-      attr_accessor :succeed
-    end
-
-    def call(_task, sequence, step)
-      raise TaskerCore::PermanentError.new("switched off", error_code: "OFF") unless self.class.succeed
-
-      { "step" => step.name, "parents" => sequence.parents }
-    end
-  end
-
-  # Never finishes on its own within a spec: used to hold a step in progress.
-  class SpecSlowStep < TaskerCore::StepHandler
-    def call(_task, _sequence, _step)
-      sleep 1.5
-      "slow result"
-    end
-  end
-
   def register(name, steps)
     TaskerCore.register_templates!([{ "namespace" => "ops", "name" => name, "version" => "1", "steps" => steps }])
   end

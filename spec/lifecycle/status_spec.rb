@@ -1,12 +1,12 @@
 # frozen_string_literal: true
 
-RSpec.describe "task_status", db: true do
-  class SpecAlwaysRetry < TaskerCore::StepHandler
-    def call(_task, _sequence, _step)
-      raise TaskerCore::RetryableError.new("try later", retry_after: 60)
-    end
+class SpecAlwaysRetry < TaskerCore::StepHandler
+  def call(_task, _sequence, _step)
+    raise TaskerCore::RetryableError.new("try later", retry_after: 60)
   end
+end
 
+RSpec.describe "task_status", db: true do
   before do
     reset_tasker_database!
     TaskerCore.register_templates!([{ "namespace" => "report", "name" => "daily", "version" => "2.1.0",

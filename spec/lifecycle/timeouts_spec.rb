@@ -1,16 +1,16 @@
 # frozen_string_literal: true
 
+class SpecOverrunOnce < TaskerCore::StepHandler
+  def call(_task, _sequence, step)
+    sleep 2.5 if step.attempt == 1
+    { "finished_attempt" => step.attempt }
+  end
+end
+
 # A step's timeout_seconds bounds one attempt: the worker that runs it reports the attempt as
 # failed with TaskerCore::TimeoutError once it overruns, the step is retried by its policy,
 # and the overrunning handler's late result is never submitted.
 RSpec.describe "step timeouts", db: true do
-  class SpecOverrunOnce < TaskerCore::StepHandler
-    def call(_task, _sequence, step)
-      sleep 2.5 if step.attempt == 1
-      { "finished_attempt" => step.attempt }
-    end
-  end
-
   before do
     reset_tasker_database!
     TaskerCore.register_templates!([{ "namespace" => "slow", "name" => "overrun", "version" => "1",

@@ -50,8 +50,8 @@ RSpec.describe "native bridge", db: true do
       exit!(0)
     end
     writer.close
-    Process.wait(pid)
-    expect($?.exitstatus).to eq(0)
+    _, status = Process.wait2(pid)
+    expect(status.exitstatus).to eq(0)
     expect(JSON.parse(reader.read)).to eq("state" => "in_progress", "running" => false)
     expect(TaskerCore::Orchestrator.running?).to be(true)
   ensure

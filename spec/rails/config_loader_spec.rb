@@ -86,7 +86,8 @@ RSpec.describe TaskerCore::ConfigLoader do
         "workers.concurrency must be an integer between 1 and 1000, got 0",
       { "workers" => { "namespaces" => ["a"], "threads" => 2 } } => /workers has unknown key\(s\) threads/,
       { "workers" => ["a"] } => /workers must be a mapping/,
-      { "shutdown_timeout" => -1 } => "shutdown_timeout must be a finite number of seconds above 0 and at most 86400, got -1"
+      { "shutdown_timeout" => -1 } =>
+        "shutdown_timeout must be a finite number of seconds above 0 and at most 86400, got -1"
     }
     bad.each do |settings, message|
       expect { described_class.new.load_hash(settings, source: "config.tasker_core").plan }

@@ -80,7 +80,7 @@ RSpec.describe "rails generate tasker_core:install", db: true do
       out, status = rails(dir, "runner", "puts TaskerCore::Runtime.running?.inspect")
       expect([status.success?, out.lines.last]).to eq([true, "false\n"]) # a runner does not start it by itself
 
-      out, status = rails(dir, "tasker_core:register_templates")
+      out, _status = rails(dir, "tasker_core:register_templates")
       expect(out).to include("tasker-core: registered example/hello_world@1.0.0"), out
 
       log = File.join(dir, "run.log")

@@ -10,9 +10,8 @@ require_relative "../cli/support/cli_helpers"
 # workers, preload_app!. Tasks are created over HTTP and run by the orchestrators and workers
 # that the Railtie started in the forked Puma workers, never in the master.
 RSpec.describe "a Rails app under Puma cluster mode with preload_app!", db: true, order: :defined do
-  APP_DIR = File.expand_path("../fixtures/rails_app", __dir__)
-
   before(:all) do
+    app_dir = File.expand_path("../fixtures/rails_app", __dir__)
     reset_tasker_database!
     stop_orchestrator! # only the Puma workers' orchestrators may process these tasks' results
     @dir = Dir.mktmpdir("tasker-puma")
@@ -21,9 +20,9 @@ RSpec.describe "a Rails app under Puma cluster mode with preload_app!", db: true
     @port = TCPServer.open("127.0.0.1", 0) { |server| server.addr[1] }
     env = cli_env("RAILS_ENV" => "production", "PORT" => @port.to_s, "WEB_CONCURRENCY" => "2",
                   "SHOP_EVENTS_FILE" => @events, "SHOP_STEP_SLEEP" => "0.02", "BUNDLE_GEMFILE" => nil)
-    @master = Process.spawn(env, "puma", "-C", "config/puma.rb", chdir: APP_DIR, out: @log, err: @log, pgroup: true)
-    wait_for_output(@log, /Worker 0 \(PID: \d+\) booted.*Worker 1 \(PID: \d+\) booted|Worker 1 \(PID: \d+\) booted.*Worker 0 \(PID: \d+\) booted/m,
-                    pid: @master, timeout: 60)
+    @master = Process.spawn(env, "puma", "-C", "config/puma.rb", chdir: app_dir, out: @log, err: @log, pgroup: true)
+    booted = ->(n) { /Worker #{n} \(PID: \d+\) booted/ }
+    wait_for_output(@log, /#{booted[0]}.*#{booted[1]}|#{booted[1]}.*#{booted[0]}/m, pid: @master, timeout: 60)
     @children = File.read(@log).scan(/Worker \d \(PID: (\d+)\) booted/).flatten.map(&:to_i)
   end
 
@@ -45,7 +44,8 @@ RSpec.describe "a Rails app under Puma cluster mode with preload_app!", db: true
     expect(log).not_to include("started in pid #{@master}")
     expect(@children.uniq.size).to eq(2)
     @children.each do |pid|
-      expect(log).to include("tasker-core: started in pid #{pid}: the orchestrator and workers for shop (concurrency 2)")
+      expect(log)
+        .to include("tasker-core: started in pid #{pid}: the orchestrator and workers for shop (concurrency 2)")
     end
   end
 

@@ -47,9 +47,9 @@ RSpec.describe TaskerCore::Runtime, db: true do
       # A normal exit: at_exit stops the child's runtime and every inherited object is finalized.
     end
     writer.close
-    Process.wait(child)
+    _, child_status = Process.wait2(child)
     report = JSON.parse(reader.read)
-    expect($?.success?).to be(true)
+    expect(child_status.success?).to be(true)
     expect(report).to include("state" => "complete", "running" => true, "pid" => child)
     expect(report["workers"]).not_to include(parent_worker.id)
 

@@ -53,7 +53,8 @@ RSpec.describe TaskerCore::Web, db: true do
                               "Steps waiting for retry", "Connected processes", "orchestrators")
       expect(body).to include(%(href="/tasker/tasks/#{failed.uuid}"))
       expect(body).to include("web_spec/flaky")
-      expect(body).to match(%r{<a class="card state-error" href="/tasker/tasks\?state=error&amp;created_after=[^"]+">\s*<span class="count">[1-9]})
+      error_card = %r{<a class="card state-error" href="/tasker/tasks\?state=error&amp;created_after=[^"]+">}
+      expect(body).to match(/#{error_card}\s*<span class="count">[1-9]/)
       expect(body).not_to include(WebSpec::HOSTILE)
     end
 

@@ -6,7 +6,8 @@ RSpec.describe TaskerCore::Web::View do
   subject(:view) { described_class.new(script_name: "/tasker", csrf: nil, actions_enabled: false, poll_interval: 2) }
 
   it "escapes everything except what helpers built" do
-    expect(view.h("<script>alert('x') & \"y\"</script>")).to eq("&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;")
+    expect(view.h("<script>alert('x') & \"y\"</script>"))
+      .to eq("&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;")
     expect(view.h(view.badge("<b>"))).to include('class="badge state-unknown"', "&lt;b&gt;")
     expect(view.badge("waiting_for_retry")).to include("state-waiting-for-retry", "waiting for retry")
   end

@@ -8,7 +8,7 @@ module Bench
   class Child
     attr_reader :pid, :name
 
-    @live = {}
+    @live = {}.compare_by_identity
     @live_lock = Mutex.new
 
     class << self
@@ -19,7 +19,7 @@ module Bench
       end
 
       def track(child, alive)
-        @live_lock.synchronize { alive ? @live[child.object_id] = child : @live.delete(child.object_id) }
+        @live_lock.synchronize { alive ? @live[child] = child : @live.delete(child) }
       end
     end
 

@@ -21,7 +21,7 @@ module Bench
 
     def log(message)
       elapsed = Stats.monotonic - @started
-      $stdout.puts(format("[%6.1fs] %s", elapsed, message))
+      $stdout.puts(format("[%<elapsed>6.1fs] %<message>s", elapsed: elapsed, message: message))
       $stdout.flush
     end
 

@@ -47,34 +47,46 @@ module Bench
         opts.banner = "usage: bin/bench [options]\n\n" \
                       "Runs the tasker-core benchmark on a private PostgreSQL (or $BENCH_DATABASE_URL) and\n" \
                       "writes docs/bench/results.{json,md} and docs/bench/throughput.png.\n\n"
-        opts.on("--quick", "small counts for a smoke test; writes to tmp/bench-quick/") { @quick = true }
-        opts.on("--only LIST", Array, "sections to run: #{SECTIONS.join(",")}") do |list|
-          unknown = list - SECTIONS
-          raise OptionParser::InvalidArgument, "unknown section(s) #{unknown.join(",")}" if unknown.any?
+        selection_options(opts)
+        count_options(opts)
+        variant_options(opts)
+      end
+    end
 
-          @sections = SECTIONS & list
-        end
-        opts.on("--tasks N", Integer, "tasks per throughput run (500)") { |n| @overrides[:tasks] = n }
-        opts.on("--workers LIST", Array, "worker thread counts (1,2,4,8)") do |list|
-          @overrides[:workers] = list.map { |n| Integer(n) }
-        end
-        opts.on("--latency-samples N", Integer, "tasks for the latency section (200)") do |n|
-          @overrides[:latency_samples] = n
-        end
-        opts.on("--history-steps N", Integer, "finished steps put in the tables (1000000)") do |n|
-          @overrides[:history_steps] = n
-        end
-        opts.on("--peer-chains N", Integer, "4-job chains per peer throughput run (500)") do |n|
-          @overrides[:peer_chains] = n
-        end
-        opts.on("--limit-seconds S", Float, "seconds per L measurement (5)") { |s| @overrides[:limit_seconds] = s }
-        opts.on("--no-in-process", "skip the worker-in-the-bench-process variant") { @in_process = false }
-        opts.on("--no-fsync-test", "skip pg_test_fsync in the profile") { @fsync_test = false }
-        opts.on("--out DIR", "where results go (docs/bench; tmp/bench-quick with --quick)") { |dir| @out_dir = dir }
-        opts.on("-h", "--help", "this text") do
-          puts opts
-          exit
-        end
+    def selection_options(opts)
+      opts.on("--quick", "small counts for a smoke test; writes to tmp/bench-quick/") { @quick = true }
+      opts.on("--only LIST", Array, "sections to run: #{SECTIONS.join(",")}") do |list|
+        unknown = list - SECTIONS
+        raise OptionParser::InvalidArgument, "unknown section(s) #{unknown.join(",")}" if unknown.any?
+
+        @sections = SECTIONS & list
+      end
+    end
+
+    def count_options(opts)
+      opts.on("--tasks N", Integer, "tasks per throughput run (500)") { |n| @overrides[:tasks] = n }
+      opts.on("--workers LIST", Array, "worker thread counts (1,2,4,8)") do |list|
+        @overrides[:workers] = list.map { |n| Integer(n) }
+      end
+      opts.on("--latency-samples N", Integer, "tasks for the latency section (200)") do |n|
+        @overrides[:latency_samples] = n
+      end
+      opts.on("--history-steps N", Integer, "finished steps put in the tables (1000000)") do |n|
+        @overrides[:history_steps] = n
+      end
+      opts.on("--peer-chains N", Integer, "4-job chains per peer throughput run (500)") do |n|
+        @overrides[:peer_chains] = n
+      end
+      opts.on("--limit-seconds S", Float, "seconds per L measurement (5)") { |s| @overrides[:limit_seconds] = s }
+    end
+
+    def variant_options(opts)
+      opts.on("--no-in-process", "skip the worker-in-the-bench-process variant") { @in_process = false }
+      opts.on("--no-fsync-test", "skip pg_test_fsync in the profile") { @fsync_test = false }
+      opts.on("--out DIR", "where results go (docs/bench; tmp/bench-quick with --quick)") { |dir| @out_dir = dir }
+      opts.on("-h", "--help", "this text") do
+        puts opts
+        exit
       end
     end
   end

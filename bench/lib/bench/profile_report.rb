@@ -41,10 +41,13 @@ module Bench
        "`top` = called by a client; nested = run inside a SQL function (its time is also inside its caller's).", "",
        "| | calls/step | ms/step | mean ms | rows/call | blocks/call | WAL bytes/step | statement |",
        "|---|---:|---:|---:|---:|---:|---:|---|",
-       *@p["top_statements"].map do |s|
-         "| #{s["toplevel"] ? "top" : "nested"} | #{s["calls_per_step"]} | #{s["ms_per_step"]} | #{s["mean_ms"]} | " \
-           "#{s["rows_per_call"]} | #{s["blocks_per_call"]} | #{s["wal_bytes_per_step"]} | `#{s["query"].gsub("|", "\\|")}` |"
-       end, ""]
+       *@p["top_statements"].map { |s| statement_row(s) }, ""]
+    end
+
+    def statement_row(stat)
+      "| #{stat["toplevel"] ? "top" : "nested"} | #{stat["calls_per_step"]} | #{stat["ms_per_step"]} | " \
+        "#{stat["mean_ms"]} | #{stat["rows_per_call"]} | #{stat["blocks_per_call"]} | " \
+        "#{stat["wal_bytes_per_step"]} | `#{stat["query"].gsub("|", "\\|")}` |"
     end
 
     def fsync

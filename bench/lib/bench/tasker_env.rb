@@ -20,7 +20,7 @@ module Bench
     TERMINAL = %w[complete error cancelled resolved_manually].freeze
     ROOT = File.expand_path("../../..", __dir__)
 
-    attr_reader :db, :url
+    attr_reader :db, :url, :stale_extension
 
     def initialize(db)
       @db = db
@@ -57,7 +57,9 @@ module Bench
     # migrations/ (a build raced with an edit) measures a schema the Ruby side does not expect.
     def check_migrations!
       files = Dir[File.join(ROOT, "migrations", "*.sql")].map { |f| File.basename(f)[/\A\d+/].to_i }.sort
-      applied = db.with(@url) { |c| c.exec("SELECT version FROM public._sqlx_migrations").column_values(0).map(&:to_i).sort }
+      applied = db.with(@url) do |c|
+        c.exec("SELECT version FROM public._sqlx_migrations").column_values(0).map(&:to_i).sort
+      end
       missing = files - applied
       return @stale_extension = nil if missing.empty?
 
@@ -65,8 +67,6 @@ module Bench
                          "it was built before they were added (run bin/setup and bench again)"
       warn "bin/bench: WARNING: #{@stale_extension}"
     end
-
-    attr_reader :stale_extension
 
     # The filler template of the history section: the linear shape under its own name.
     def history_template
@@ -100,8 +100,10 @@ module Bench
           conn.exec("TRUNCATE tasker.step_transitions, tasker.task_transitions, tasker.workflow_step_edges, " \
                     "tasker.workflow_steps, tasker.tasks")
         end
-        queues(conn).each { |q| conn.exec_params("SELECT pgmq.purge_queue($1)", [q]) }
-        queues(conn).each { |q| conn.exec("VACUUM ANALYZE pgmq.#{conn.quote_ident("q_#{q}")}") }
+        queues(conn).each do |q|
+          conn.exec_params("SELECT pgmq.purge_queue($1)", [q])
+          conn.exec("VACUUM ANALYZE pgmq.#{conn.quote_ident("q_#{q}")}")
+        end
       end
     end
 
@@ -118,10 +120,10 @@ module Bench
       conn.exec("SELECT queue_name FROM pgmq.meta").column_values(0)
     end
 
-    def create(workflow, i = 0)
+    def create(workflow, index = 0)
       w = WORKFLOWS.fetch(workflow)
       TaskerCore.create_task(namespace: w[:namespace], name: w[:name], version: w[:version],
-                             context: { "even_number" => 2, "i" => i }, initiator: "bench",
+                             context: { "even_number" => 2, "i" => index }, initiator: "bench",
                              source_system: "bench", reason: "benchmark")
     end
 

@@ -87,14 +87,19 @@ module FaultHelpers
     @fault_processes&.find { |t| t.pid == pid }&.alive? || false
   end
 
+  # Signals every process before waiting for any, so that they all shut down at once.
   def stop_fault_processes
+    terminate_fault_processes
+    (@fault_processes || []).each { |t| t.join(10) || Process.kill(:KILL, t.pid) }
+    @fault_processes = []
+  end
+
+  def terminate_fault_processes
     (@fault_processes || []).each do |t|
       Process.kill(:TERM, t.pid) if t.alive?
     rescue Errno::ESRCH
       nil
     end
-    (@fault_processes || []).each { |t| t.join(10) || Process.kill(:KILL, t.pid) }
-    @fault_processes = []
   end
 
   def create_fault_tasks(count, context = {})
@@ -104,8 +109,8 @@ module FaultHelpers
   end
 
   def count_finished(uuids)
-    Integer(fault_sql_retrying("SELECT count(*) FROM tasker.tasks WHERE task_uuid = ANY($1::uuid[]) AND state <> 'in_progress'",
-                               [PG::TextEncoder::Array.new.encode(uuids)]).first["count"])
+    sql = "SELECT count(*) FROM tasker.tasks WHERE task_uuid = ANY($1::uuid[]) AND state <> 'in_progress'"
+    Integer(fault_sql_retrying(sql, [PG::TextEncoder::Array.new.encode(uuids)]).first["count"])
   end
 
   # Polls the database (the test's own observation, not the product's hot path) until every
@@ -142,27 +147,29 @@ module FaultHelpers
 
   def summarize(uuids, steps, killed_pids)
     decoder = PG::TextDecoder::Array.new
-    reruns = 0
-    unexplained = 0
-    steps.each do |s|
-      pids = decoder.decode(s["effect_pids"]).map(&:to_i)
-      extra = pids[0...-1] # every effect but the one that produced the result
-      reruns += extra.size
-      unexplained += extra.count { |pid| !killed_pids.include?(pid) }
-    end
     incomplete = steps.reject { |s| s["task_state"] == "complete" }.size / FaultWorkflow::TEMPLATE["steps"].size
     {
       tasks: uuids.size,
       completed: uuids.size - incomplete,
-      wrong_results: steps.count do |s|
-                       s["state"] == "complete" && Integer(s["results"]) != FaultWorkflow::EXPECTED[s["name"]]
-                     end,
+      wrong_results: steps.count { |s| wrong_result?(s) },
       double_completions: steps.count { |s| Integer(s["completions"]) > 1 },
       double_enqueues: steps.count { |s| Integer(s["first_enqueues"]) > 1 },
       steps_without_effect: steps.count { |s| s["state"] == "complete" && decoder.decode(s["effect_pids"]).empty? },
-      reruns: reruns,
-      unexplained_reruns: unexplained
+      **rerun_counts(steps, killed_pids, decoder)
     }
+  end
+
+  def wrong_result?(step)
+    step["state"] == "complete" && Integer(step["results"]) != FaultWorkflow::EXPECTED[step["name"]]
+  end
+
+  # Handler runs beyond the one that produced each step's result, and those of them that no
+  # killed worker explains.
+  def rerun_counts(steps, killed_pids, decoder)
+    extra = steps.flat_map do |s|
+      decoder.decode(s["effect_pids"]).map(&:to_i)[0...-1] # every effect but the one that produced the result
+    end
+    { reruns: extra.size, unexplained_reruns: extra.count { |pid| !killed_pids.include?(pid) } }
   end
 end
 

@@ -59,7 +59,7 @@ def measure(label)
     yield
     Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
   end.min
-  printf("%-40s %9.1f ms\n", label, best * 1000)
+  printf("%<label>-40s %<ms>9.1f ms\n", label: label, ms: best * 1000)
 end
 
 measure("task list, first page") { queries.tasks(filters.call({})) }

@@ -5,6 +5,13 @@ require_relative "../web_helper"
 require "rails"
 require "action_dispatch"
 
+# Only requests that say they come from an admin get through, like an authentication check.
+class WebSpecAdminsOnly
+  def matches?(request)
+    request.env["HTTP_X_ADMIN"] == "yes"
+  end
+end
+
 # Run by spec/web/rails_mount_spec.rb in its own process, so that loading Rails here changes
 # nothing for the rest of the suite.
 #
@@ -12,13 +19,6 @@ require "action_dispatch"
 # Rails' cookie session: links follow the mount path and the CSRF token lives in the session.
 RSpec.describe "the dashboard mounted in Rails routes", db: true do
   include Rack::Test::Methods
-
-  # Only requests that say they come from an admin get through, like an authentication check.
-  class WebSpecAdminsOnly
-    def matches?(request)
-      request.env["HTTP_X_ADMIN"] == "yes"
-    end
-  end
 
   let(:app) do
     routes = ActionDispatch::Routing::RouteSet.new

@@ -20,8 +20,8 @@ module Bench
           uuids, seconds = env.create_many("linear", calls, threads: threads)
           rate = uuids.size / seconds
           result["calls_per_second"][threads.to_s] = rate.round(1)
-          @ctx.log(format("create_task from %d thread(s): %.1f calls/s (%d calls in %.2fs)", threads, rate,
-                          uuids.size, seconds))
+          line = "create_task from %<threads>d thread(s): %<rate>.1f calls/s (%<calls>d calls in %<seconds>.2fs)"
+          @ctx.log(format(line, threads: threads, rate: rate, calls: uuids.size, seconds: seconds))
         end
         env.reset!
         result

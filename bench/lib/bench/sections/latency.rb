@@ -10,6 +10,38 @@ module Bench
       WORKER_THREADS = 4
       WARMUP = 5
 
+      TASK_MS_SQL = <<~SQL
+        SELECT extract(epoch FROM completed_at - created_at) * 1000 FROM tasker.tasks
+         WHERE task_uuid = ANY ($1::uuid[])
+      SQL
+
+      # Per step of each task: its claim after the previous one's, less the previous handler's run
+      # (hop_ms); the first claim after the task's creation; the task's completion after the last
+      # handler's end.
+      STEP_TIMES_SQL = <<~SQL
+        WITH claims AS (
+          SELECT s.task_uuid, s.position, st.created_at AS claimed_at
+            FROM tasker.step_transitions st JOIN tasker.workflow_steps s USING (step_uuid)
+           WHERE st.to_state = 'in_progress' AND s.task_uuid = ANY ($1::uuid[])
+        ), done AS (
+          SELECT s.task_uuid, s.position, (st.metadata->>'duration_ms')::float8 AS handler_ms
+            FROM tasker.step_transitions st JOIN tasker.workflow_steps s USING (step_uuid)
+           WHERE st.to_state = 'complete' AND s.task_uuid = ANY ($1::uuid[])
+        ), ordered AS (
+          SELECT c.task_uuid, c.position, c.claimed_at, d.handler_ms,
+                 row_number() OVER (PARTITION BY c.task_uuid ORDER BY c.position) AS n,
+                 lag(c.claimed_at) OVER (PARTITION BY c.task_uuid ORDER BY c.position) AS prev_claim,
+                 lag(d.handler_ms) OVER (PARTITION BY c.task_uuid ORDER BY c.position) AS prev_handler_ms
+            FROM claims c JOIN done d USING (task_uuid, position)
+        )
+        SELECT o.n,
+               extract(epoch FROM o.claimed_at - o.prev_claim) * 1000 - o.prev_handler_ms AS hop_ms,
+               o.handler_ms,
+               CASE WHEN o.n = 1 THEN extract(epoch FROM o.claimed_at - t.created_at) * 1000 END AS first_ms,
+               CASE WHEN o.n = 4 THEN extract(epoch FROM t.completed_at - o.claimed_at) * 1000 - o.handler_ms END AS last_ms
+          FROM ordered o JOIN tasker.tasks t USING (task_uuid)
+      SQL
+
       def initialize(ctx)
         @ctx = ctx
       end
@@ -22,6 +54,17 @@ module Bench
         samples = @ctx.options[:latency_samples]
         WARMUP.times { |i| TaskerCore.wait_for_task(env.create("linear", i).uuid, timeout: 30) }
         env.reset!
+        wall, uuids = sample(env, samples)
+        worker.stop
+        result = { "samples" => samples, "worker_threads" => WORKER_THREADS, "mode" => "worker process",
+                   "wall_ms" => Stats.summary(wall) }.merge(self.class.from_database(@ctx.db, uuids))
+        log(result)
+        result
+      end
+
+      # Runs `samples` linear tasks one at a time; returns their create -> done wall times (ms)
+      # and their uuids.
+      def sample(env, samples)
         wall = []
         uuids = []
         samples.times do |i|
@@ -34,55 +77,31 @@ module Bench
           uuids << task.uuid
           sleep 0.01
         end
-        worker.stop
-        result = { "samples" => samples, "worker_threads" => WORKER_THREADS, "mode" => "worker process",
-                   "wall_ms" => Stats.summary(wall) }.merge(self.class.from_database(@ctx.db, uuids))
+        [wall, uuids]
+      end
+
+      def log(result)
         @ctx.log("latency create->done wall p50 #{result["wall_ms"]["p50"]} ms p99 #{result["wall_ms"]["p99"]} ms; " \
                  "db p50 #{result["db_ms"]["p50"]} p99 #{result["db_ms"]["p99"]}; " \
                  "hop p50 #{result["hop_ms"]["p50"]} p99 #{result["hop_ms"]["p99"]}")
-        result
       end
 
       # DB-clock figures of a set of linear tasks.
       def self.from_database(db, uuids)
         db.with do |conn|
           list = PG::TextEncoder::Array.new.encode(uuids)
-          task_ms = conn.exec_params(<<~SQL, [list]).column_values(0).map(&:to_f)
-            SELECT extract(epoch FROM completed_at - created_at) * 1000 FROM tasker.tasks
-             WHERE task_uuid = ANY ($1::uuid[])
-          SQL
-          rows = conn.exec_params(<<~SQL, [list]).to_a
-            WITH claims AS (
-              SELECT s.task_uuid, s.position, st.created_at AS claimed_at
-                FROM tasker.step_transitions st JOIN tasker.workflow_steps s USING (step_uuid)
-               WHERE st.to_state = 'in_progress' AND s.task_uuid = ANY ($1::uuid[])
-            ), done AS (
-              SELECT s.task_uuid, s.position, (st.metadata->>'duration_ms')::float8 AS handler_ms
-                FROM tasker.step_transitions st JOIN tasker.workflow_steps s USING (step_uuid)
-               WHERE st.to_state = 'complete' AND s.task_uuid = ANY ($1::uuid[])
-            ), ordered AS (
-              SELECT c.task_uuid, c.position, c.claimed_at, d.handler_ms,
-                     row_number() OVER (PARTITION BY c.task_uuid ORDER BY c.position) AS n,
-                     lag(c.claimed_at) OVER (PARTITION BY c.task_uuid ORDER BY c.position) AS prev_claim,
-                     lag(d.handler_ms) OVER (PARTITION BY c.task_uuid ORDER BY c.position) AS prev_handler_ms
-                FROM claims c JOIN done d USING (task_uuid, position)
-            )
-            SELECT o.n,
-                   extract(epoch FROM o.claimed_at - o.prev_claim) * 1000 - o.prev_handler_ms AS hop_ms,
-                   o.handler_ms,
-                   CASE WHEN o.n = 1 THEN extract(epoch FROM o.claimed_at - t.created_at) * 1000 END AS first_ms,
-                   CASE WHEN o.n = 4 THEN extract(epoch FROM t.completed_at - o.claimed_at) * 1000 - o.handler_ms END AS last_ms
-              FROM ordered o JOIN tasker.tasks t USING (task_uuid)
-          SQL
-          hops = rows.filter_map { |r| r["hop_ms"]&.to_f }
+          task_ms = conn.exec_params(TASK_MS_SQL, [list]).column_values(0).map(&:to_f)
+          rows = conn.exec_params(STEP_TIMES_SQL, [list]).to_a
+          summary = ->(column) { Stats.summary(rows.filter_map { |r| r[column]&.to_f }) }
           {
             "db_ms" => Stats.summary(task_ms),
-            "hop_ms" => Stats.summary(hops),
-            "first_claim_ms" => Stats.summary(rows.filter_map { |r| r["first_ms"]&.to_f }),
-            "last_result_to_done_ms" => Stats.summary(rows.filter_map { |r| r["last_ms"]&.to_f }),
-            "handler_ms" => Stats.summary(rows.filter_map { |r| r["handler_ms"]&.to_f }),
+            "hop_ms" => summary.call("hop_ms"),
+            "first_claim_ms" => summary.call("first_ms"),
+            "last_result_to_done_ms" => summary.call("last_ms"),
+            "handler_ms" => summary.call("handler_ms"),
             "hop_definition" => "claim(step k) - claim(step k-1) - duration_ms(step k-1): handler end -> result " \
-                                "submitted -> orchestrator applies it and enqueues step k -> a worker reads and claims it"
+                                "submitted -> orchestrator applies it and enqueues step k -> a worker reads and " \
+                                "claims it"
           }
         end
       end

@@ -73,7 +73,9 @@ module Bench
         conn.transaction do
           conn.exec_params("SELECT pgmq.send($1::text, $2::jsonb)", [QUEUE, PAYLOAD])
           row = conn.exec_params("SELECT msg_id FROM pgmq.read($1::text, 30, 1)", [QUEUE])
-          conn.exec_params("SELECT pgmq.delete($1::text, $2::bigint)", [QUEUE, row.getvalue(0, 0)]) if row.ntuples.positive?
+          if row.ntuples.positive?
+            conn.exec_params("SELECT pgmq.delete($1::text, $2::bigint)", [QUEUE, row.getvalue(0, 0)])
+          end
         end
       end
     end

@@ -20,9 +20,33 @@ module Bench
         env.stop_orchestrator
         env.reset!
         tasks = @ctx.options[:memory_tasks]
-        probe = IO.popen({ "BENCH_TASKER_URL" => @ctx.db.tasker_url },
-                         [@ctx.ruby, "-I#{File.join(Context::ROOT, "lib")}", File.join(Context::ROOT, "bench/bin/memory_probe.rb")],
-                         "r+")
+        probe = start_probe
+        rss = probe_until_idle(probe)
+        worker = @ctx.tasker_worker(WORKER_THREADS)
+        sleep IDLE_SECONDS
+        worker_rss = { "idle" => worker.rss_mb }
+        env.create_many("linear", tasks, threads: 2)
+        env.wait_all("linear", tasks, timeout: 120)
+        sleep 0.5
+        rss["orchestrator_after_tasks"] = Child.rss_mb(probe.pid)
+        worker_rss["after_tasks"] = worker.rss_mb
+        worker.stop
+        stop_probe(probe)
+        env.reset!
+        summarize(tasks, rss, worker_rss)
+      end
+
+      private
+
+      def start_probe
+        script = File.join(Context::ROOT, "bench/bin/memory_probe.rb")
+        IO.popen({ "BENCH_TASKER_URL" => @ctx.db.tasker_url },
+                 [@ctx.ruby, "-I#{File.join(Context::ROOT, "lib")}", script], "r+")
+      end
+
+      # Steps the probe through bare Ruby, tasker_core loaded and configured, and its orchestrator
+      # started and idle; returns its RSS at each.
+      def probe_until_idle(probe)
         rss = {}
         expect(probe, "bare")
         rss["bare_ruby"] = Child.rss_mb(probe.pid)
@@ -33,30 +57,24 @@ module Bench
         expect(probe, "started")
         sleep IDLE_SECONDS
         rss["orchestrator_idle"] = Child.rss_mb(probe.pid)
-        worker = @ctx.tasker_worker(WORKER_THREADS)
-        sleep IDLE_SECONDS
-        worker_idle = worker.rss_mb
-        env.create_many("linear", tasks, threads: 2)
-        env.wait_all("linear", tasks, timeout: 120)
-        sleep 0.5
-        rss["orchestrator_after_tasks"] = Child.rss_mb(probe.pid)
-        worker_after = worker.rss_mb
-        worker.stop
+        rss
+      end
+
+      def stop_probe(probe)
         probe.puts("stop")
         expect(probe, "stopped")
         probe.close
-        env.reset!
+      end
+
+      def summarize(tasks, rss, worker_rss)
         base = rss["after_require_and_configure"]
         overhead = { "idle" => (rss["orchestrator_idle"] - base).round(1),
                      "after_tasks" => (rss["orchestrator_after_tasks"] - base).round(1) }
-        @ctx.log("memory: probe #{rss}; orchestrator adds #{overhead}; worker(4) #{worker_idle} MB idle, " \
-                 "#{worker_after} MB after #{tasks} tasks")
+        @ctx.log("memory: probe #{rss}; orchestrator adds #{overhead}; worker(4) #{worker_rss["idle"]} MB idle, " \
+                 "#{worker_rss["after_tasks"]} MB after #{tasks} tasks")
         { "tasks" => tasks, "probe_rss_mb" => rss, "orchestrator_overhead_mb" => overhead,
-          "worker_threads" => WORKER_THREADS,
-          "worker_rss_mb" => { "idle" => worker_idle, "after_tasks" => worker_after } }
+          "worker_threads" => WORKER_THREADS, "worker_rss_mb" => worker_rss }
       end
-
-      private
 
       def expect(io, word)
         line = io.gets

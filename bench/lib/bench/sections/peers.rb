@@ -50,10 +50,7 @@ module Bench
         require_relative "../../../peers/delayed_job_app"
         BenchDelayedJob.connect(@ctx.db.dj_url, pool: ENQUEUERS + 2)
         BenchDelayedJob.create_schema!
-        result = { "version" => Gem.loaded_specs["delayed_job"]&.version.to_s,
-                   "backend" => "delayed_job_active_record #{Gem.loaded_specs["delayed_job_active_record"]&.version} " \
-                                "(ActiveRecord #{ActiveRecord::VERSION::STRING})",
-                   "workers" => "N processes x 1 job at a time", "sleep_delay" => DJ_SLEEP, "throughput" => {} }
+        result = dj_setup
         @ctx.options[:workers].each do |n|
           BenchDelayedJob.reset!
           workers = start_dj_workers(n)
@@ -68,6 +65,14 @@ module Bench
         result
       ensure
         ActiveRecord::Base.connection_pool.disconnect! if defined?(ActiveRecord::Base)
+      end
+
+      # What was measured: delayed_job's version and backend, how its workers ran.
+      def dj_setup
+        { "version" => Gem.loaded_specs["delayed_job"]&.version.to_s,
+          "backend" => "delayed_job_active_record #{Gem.loaded_specs["delayed_job_active_record"]&.version} " \
+                       "(ActiveRecord #{ActiveRecord::VERSION::STRING})",
+          "workers" => "N processes x 1 job at a time", "sleep_delay" => DJ_SLEEP, "throughput" => {} }
       end
 
       def start_dj_workers(count)
@@ -98,23 +103,13 @@ module Bench
       end
 
       def dj_latency
-        samples = @ctx.options[:peer_latency]
         listener = @ctx.db.connect(@ctx.db.dj_url, name: "bench dj listener")
         listener.exec("LISTEN bench_chain_done")
-        db_ms = []
-        wall = []
-        (samples + 3).times do |i|
-          t0 = Time.now.to_f
-          mono = Stats.monotonic
-          Delayed::Job.enqueue(ChainJob.new(100_000 + i, 1, STEPS))
+        db_ms, wall = time_chains("delayed_job") do |chain_id|
+          Delayed::Job.enqueue(ChainJob.new(chain_id, 1, STEPS))
           done_at = nil
           listener.wait_for_notify(30) { |_, _, payload| done_at = payload.split.last.to_f }
-          raise "delayed_job chain #{i} did not finish in 30 s" unless done_at
-          next if i < 3 # warm-up
-
-          wall << ((Stats.monotonic - mono) * 1000.0)
-          db_ms << ((done_at - t0) * 1000.0)
-          sleep 0.01
+          done_at
         end
         listener.close
         latency_row("delayed_job", db_ms, wall)
@@ -125,8 +120,7 @@ module Bench
       def sidekiq
         ENV["BENCH_REDIS_URL"] = "redis://127.0.0.1:#{REDIS_PORT}/0"
         require_relative "../../../peers/sidekiq_app"
-        result = { "version" => Sidekiq::VERSION, "redis" => nil, "workers" => "1 process x N threads",
-                   "durability" => "redis --save \"\" --appendonly no (nothing written to disk)", "throughput" => {} }
+        result = sidekiq_setup
         redis = start_redis(aof: false)
         result["redis"] = redis_version
         @ctx.options[:workers].each do |n|
@@ -136,11 +130,22 @@ module Bench
         redis.stop
         best = result["throughput"].max_by { |_, r| r["jobs_per_second"] }[0].to_i
         redis = start_redis(aof: true)
-        result["aof_everysec"] = with_sidekiq(best) { sidekiq_throughput(best) }
-          .merge("durability" => "redis --appendonly yes --appendfsync everysec")
+        result["aof_everysec"] = aof_throughput(best)
         result
       ensure
         redis&.stop
+      end
+
+      # The throughput at Sidekiq's best concurrency, Redis appending to its file every second.
+      def aof_throughput(best)
+        row = with_sidekiq(best) { sidekiq_throughput(best) }
+        row.merge("durability" => "redis --appendonly yes --appendfsync everysec")
+      end
+
+      # What was measured: Sidekiq's version, how it ran, Redis without persistence.
+      def sidekiq_setup
+        { "version" => Sidekiq::VERSION, "redis" => nil, "workers" => "1 process x N threads",
+          "durability" => "redis --save \"\" --appendonly no (nothing written to disk)", "throughput" => {} }
       end
 
       def start_redis(aof:)
@@ -186,20 +191,10 @@ module Bench
       end
 
       def sidekiq_latency
-        samples = @ctx.options[:peer_latency]
-        db_ms = []
-        wall = []
-        (samples + 3).times do |i|
-          t0 = Time.now.to_f
-          mono = Stats.monotonic
-          ChainWorker.perform_async(100_000 + i, 1, STEPS)
+        db_ms, wall = time_chains("sidekiq") do |chain_id|
+          ChainWorker.perform_async(chain_id, 1, STEPS)
           popped = Sidekiq.redis { |r| r.blpop("bench:done", timeout: 30) }
-          raise "sidekiq chain #{i} did not finish in 30 s" unless popped
-          next if i < 3
-
-          wall << ((Stats.monotonic - mono) * 1000.0)
-          db_ms << ((popped.last.split.last.to_f - t0) * 1000.0)
-          sleep 0.01
+          popped&.last&.split&.last&.to_f
         end
         latency_row("sidekiq", db_ms, wall)
       end
@@ -212,11 +207,34 @@ module Bench
         end.each(&:join)
       end
 
+      # Runs `peer_latency` chains one at a time, after 3 to warm up: the block enqueues the chain
+      # with the id it is given and returns the epoch time its last job finished (nil if it did
+      # not within 30 s). Returns each chain's enqueue -> done by that time, and by the wall
+      # clock (ms).
+      def time_chains(name)
+        db_ms = []
+        wall = []
+        (@ctx.options[:peer_latency] + 3).times do |i|
+          t0 = Time.now.to_f
+          mono = Stats.monotonic
+          done_at = yield(100_000 + i)
+          raise "#{name} chain #{i} did not finish in 30 s" unless done_at
+          next if i < 3 # warm-up
+
+          wall << ((Stats.monotonic - mono) * 1000.0)
+          db_ms << ((done_at - t0) * 1000.0)
+          sleep 0.01
+        end
+        [db_ms, wall]
+      end
+
       def rate_row(name, workers, chains, seconds)
         jobs = chains * STEPS
         rate = jobs / seconds
-        @ctx.log(format("%-11s workers=%d: %7.1f jobs/s (%d jobs in %.2fs)", name, workers, rate, jobs, seconds))
-        { "jobs" => jobs, "seconds" => seconds.round(3), "jobs_per_second" => rate.round(1), "worker_threads" => workers }
+        @ctx.log(format("%<name>-11s workers=%<workers>d: %<rate>7.1f jobs/s (%<jobs>d jobs in %<seconds>.2fs)",
+                        name: name, workers: workers, rate: rate, jobs: jobs, seconds: seconds))
+        { "jobs" => jobs, "seconds" => seconds.round(3), "jobs_per_second" => rate.round(1),
+          "worker_threads" => workers }
       end
 
       def latency_row(name, done_ms, wall)

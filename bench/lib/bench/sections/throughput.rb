@@ -14,22 +14,16 @@ module Bench
       end
 
       def run
-        env = @ctx.tasker
-        env.start_orchestrator
+        @ctx.tasker.start_orchestrator
         result = { "tasks" => @ctx.options[:tasks], "creators" => CREATORS, "runs" => {} }
-        %w[linear diamond].each do |workflow|
-          result["runs"][workflow] = {}
-          @ctx.options[:workers].each do |n|
-            result["runs"][workflow][n.to_s] = self.class.measure(@ctx, workflow, n, mode: :process)
-          end
-        end
-        if @ctx.options.in_process
-          result["runs"]["linear_in_process"] = {}
-          @ctx.options[:workers].each do |n|
-            result["runs"]["linear_in_process"][n.to_s] = self.class.measure(@ctx, "linear", n, mode: :in_process)
-          end
-        end
+        %w[linear diamond].each { |workflow| result["runs"][workflow] = by_workers(workflow, :process) }
+        result["runs"]["linear_in_process"] = by_workers("linear", :in_process) if @ctx.options.in_process
         result
+      end
+
+      # A run of the workflow at each worker count, by count.
+      def by_workers(workflow, mode)
+        @ctx.options[:workers].to_h { |n| [n.to_s, self.class.measure(@ctx, workflow, n, mode: mode)] }
       end
 
       # One run: returns {"steps_per_second", "tasks", "steps", "seconds", ...}.
@@ -38,7 +32,7 @@ module Bench
         tasks ||= ctx.options[:tasks]
         env.reset!(keep_history: keep_history)
         log = File.join(ctx.log_dir, "tasker_worker.log")
-        log_at = File.exist?(log) ? File.size(log) : 0
+        log_at = File.size?(log) || 0
         worker = start_worker(ctx, concurrency, mode)
         started = Stats.monotonic
         _, create_seconds = env.create_many(workflow, tasks, threads: CREATORS)
@@ -46,15 +40,28 @@ module Bench
         wall = Stats.monotonic - started
         errors = mode == :in_process ? worker.stats[:errors].to_i : 0
         stop_worker(worker, mode)
-        errors += File.exist?(log) ? File.read(log).byteslice(log_at..).to_s.scan(/ ERROR -- /).size : 0
+        errors += logged_errors(log, log_at)
         ctx.log("WARNING: the worker logged #{errors} error(s) during this run (#{log})") if errors.positive?
-        window = env.window(workflow)
+        row = rates(ctx, workflow, mode, concurrency, create_seconds)
+        row.merge("wall_seconds" => wall.round(3), "mode" => mode.to_s, "worker_threads" => concurrency,
+                  "worker_errors" => errors)
+      end
+
+      # The run's figures by the database's clock (TaskerEnv#window), steps/s and tasks/s, logged.
+      def self.rates(ctx, workflow, mode, concurrency, create_seconds)
+        window = ctx.tasker.window(workflow)
         rate = window["steps"] / window["seconds"]
-        ctx.log(format("%-8s %-10s workers=%d: %7.1f steps/s (%d steps in %.2fs, creation %.2fs)",
-                       workflow, mode, concurrency, rate, window["steps"], window["seconds"], create_seconds))
-        window.merge("steps_per_second" => rate.round(1), "tasks_per_second" => (window["complete"] / window["seconds"]).round(1),
-                     "wall_seconds" => wall.round(3), "mode" => mode.to_s, "worker_threads" => concurrency,
-                     "worker_errors" => errors)
+        ctx.log(format("%<workflow>-8s %<mode>-10s workers=%<workers>d: %<rate>7.1f steps/s " \
+                       "(%<steps>d steps in %<seconds>.2fs, creation %<creation>.2fs)",
+                       workflow: workflow, mode: mode, workers: concurrency, rate: rate, steps: window["steps"],
+                       seconds: window["seconds"], creation: create_seconds))
+        window.merge("steps_per_second" => rate.round(1),
+                     "tasks_per_second" => (window["complete"] / window["seconds"]).round(1))
+      end
+
+      # ERROR lines the worker process logged from byte `offset` of its log on.
+      def self.logged_errors(log, offset)
+        File.exist?(log) ? File.read(log).byteslice(offset..).to_s.scan(/ ERROR -- /).size : 0
       end
 
       def self.start_worker(ctx, concurrency, mode)
