@@ -10,7 +10,9 @@ require "uri"
 RSpec.describe "migrate! on a database from before the baseline", db: true do
   let(:scratch) { "tasker_upgrade_spec" }
   let(:fixture) { File.expand_path("../fixtures/pre_baseline.sql", __dir__) }
-  let(:migration_versions) { Dir[File.expand_path("../../migrations/*.sql", __dir__)].map { |f| File.basename(f)[/\A\d+/] } }
+  let(:migration_versions) do
+    Dir[File.expand_path("../../migrations/*.sql", __dir__)].map { |f| File.basename(f)[/\A\d+/] }
+  end
   let(:sql_functions) { Dir[File.expand_path("../../sql/*.sql", __dir__)].map { |f| File.basename(f, ".sql") } }
 
   def url_for(database)
