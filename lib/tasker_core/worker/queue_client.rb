@@ -69,7 +69,7 @@ module TaskerCore
       end
 
       def existing_queues(queues)
-        exec("SELECT queue_name FROM pgmq.meta WHERE queue_name = ANY ($1::text[])",
+        exec("SELECT queue_name FROM pgmq.list_queues() WHERE queue_name = ANY ($1::text[])",
              [PG::TextEncoder::Array.new.encode(queues)]).column_values(0)
       end
 
