@@ -246,8 +246,8 @@ async fn insert_task(
     let created: Option<i64> = sqlx::query_scalar(
         "WITH task AS (
            INSERT INTO tasker.tasks (task_uuid, named_task_id, namespace, name, version, context,
-                                     initiator, source_system, reason, tags, priority, idempotency_key)
-           VALUES ($2, $16, $17, $18, $19, $27::jsonb || $20::jsonb, $21, $22, $23, $24, $25, $26)
+                                     initiator, source_system, reason, tags, priority, idempotency_key, run_at)
+           VALUES ($2, $16, $17, $18, $19, $27::jsonb || $20::jsonb, $21, $22, $23, $24, $25, $26, $28)
            ON CONFLICT DO NOTHING
            RETURNING task_uuid),
          steps AS (
@@ -297,6 +297,7 @@ async fn insert_task(
     .bind(req.priority)
     .bind(&req.idempotency_key)
     .bind(default_context)
+    .bind(req.run_at)
     .fetch_optional(&mut *conn)
     .await?;
     Ok(created.is_some())
