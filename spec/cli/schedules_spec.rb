@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "json"
+require "fileutils"
 require "tmpdir"
 require_relative "support/cli_helpers"
 
@@ -45,6 +46,29 @@ RSpec.describe "exe/tasker-core schedules", db: true do
       result = tasker_core("schedules", "register", file)
       expect(result.code).to eq(1)
       expect(result.err).to include("#{file}: schedule \"broken\": timezone \"Moon/Base\" is not a known IANA timezone")
+    end
+  end
+
+  it "registers the schedules files when a process starts with its templates" do
+    Dir.mktmpdir do |dir|
+      templates = FileUtils.mkdir_p(File.join(dir, "templates")).first
+      File.write(File.join(templates, "nightly.yml"), <<~YAML)
+        namespace: reports
+        name: nightly
+        version: 1.0.0
+        steps: [{name: build, handler: Reports::Build}]
+      YAML
+      schedules = File.join(dir, "schedules.yml")
+      File.write(schedules, "nightly_report: {namespace: reports, name: nightly, cron: \"0 2 * * *\"}\n")
+      log = File.join(dir, "orchestrator.log")
+      env = { "TASKER_TEMPLATE_PATHS" => templates, "TASKER_SCHEDULE_PATHS" => schedules }
+      pid = spawn_tasker_core("orchestrator", "--register-templates", log: log, env: env)
+      begin
+        wait_for_output(log, /registered 1 schedule\(s\): nightly_report/, pid: pid)
+      ensure
+        stop_process(pid)
+      end
+      expect(TaskerCore.schedules.map { |s| s["name"] }).to eq(["nightly_report"])
     end
   end
 
