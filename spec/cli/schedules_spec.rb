@@ -72,7 +72,11 @@ RSpec.describe "exe/tasker-core schedules", db: true do
     end
   end
 
-  it "shows tasks waiting for their run_at in status, not as stuck" do
+  def task_run_at(task)
+    TaskerCore.task_status(task.uuid).run_at.utc.iso8601(3)
+  end
+
+  it "shows tasks waiting for their run_at in status and task, not as stuck" do
     task = TaskerCore.create_task(namespace: "reports", name: "nightly", run_at: Time.now + 3600)
     with_pg { |conn| conn.exec("UPDATE tasker.workflow_steps SET enqueued_at = now() - interval '1 hour'") }
     result = tasker_core("status")
@@ -81,5 +85,6 @@ RSpec.describe "exe/tasker-core schedules", db: true do
     expect(scheduled).to include("reports/nightly #{task.uuid}", "59m")
     stuck = result.out[/^Stuck steps.*?(?=\n\n|\z)/m]
     expect(stuck).to include("(none)")
+    expect(tasker_core("task", task.uuid).out.lines[2]).to eq("  starts #{task_run_at(task)}\n")
   end
 end
