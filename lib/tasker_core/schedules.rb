@@ -10,13 +10,14 @@ module TaskerCore
   class << self
     # Upsert by `schedule_name`. `cron`: 5 fields (minute hour day month weekday) or 6 with
     # seconds first; `timezone`: an IANA name. A bad cron or timezone is an ArgumentError, an
-    # unknown template a NotFoundError. Returns the schedule (Hash) with its "upcoming" fire times.
-    def register_schedule(schedule_name, namespace:, name:, cron:, version: nil, timezone: "UTC", context: {})
+    # unknown template a NotFoundError. Without a timezone: UTC; without a version: the latest.
+    # Returns the schedule (Hash) with its "upcoming" fire times.
+    def register_schedule(schedule_name, namespace:, name:, cron:, version: nil, timezone: nil, context: {})
       request = { name: Arguments.text(schedule_name.to_s, "schedule name"),
                   namespace: Arguments.text(namespace.to_s, "namespace"),
                   task_name: Arguments.text(name.to_s, "name"), version: Arguments.text(version&.to_s, "version"),
                   cron: Arguments.text(cron, "cron"), timezone: Arguments.text(timezone, "timezone"),
-                  context: schedule_context(context) }
+                  context: schedule_context(context) }.compact
       JSON.parse(Internal::Schedules.register(configuration.to_native, JSON.generate(request)))
     end
 

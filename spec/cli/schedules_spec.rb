@@ -68,7 +68,7 @@ RSpec.describe "exe/tasker-core schedules", db: true do
       ensure
         stop_process(pid)
       end
-      expect(TaskerCore.schedules.map { |s| s["name"] }).to eq(["nightly_report"])
+      expect(TaskerCore.schedules.map { |s| [s["name"], s["timezone"]] }).to eq([%w[nightly_report UTC]])
     end
   end
 
