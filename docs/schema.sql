@@ -51,6 +51,7 @@ CREATE TABLE tasker.tasks (
     created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
     updated_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
     completed_at timestamp with time zone,
+    run_at timestamp with time zone,
     CONSTRAINT tasks_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'in_progress'::text, 'complete'::text, 'error'::text, 'cancelled'::text, 'resolved_manually'::text])))
 );
 
@@ -692,7 +693,8 @@ DECLARE
     v_count integer := 0;
 BEGIN
     FOR q IN SELECT t.namespace || '_queue' AS queue,
-                    array_agg(tasker.build_step_message(s, t) ORDER BY s.position, s.step_uuid) AS msgs
+                    array_agg(tasker.build_step_message(s, t) ORDER BY s.position, s.step_uuid) AS msgs,
+                    array_agg(t.run_at ORDER BY s.position, s.step_uuid) AS starts
                FROM tasker.workflow_steps s JOIN tasker.tasks t ON t.task_uuid = s.task_uuid
               WHERE s.step_uuid = ANY (p_step_uuids)
               GROUP BY t.namespace LOOP
@@ -700,9 +702,10 @@ BEGIN
             RAISE EXCEPTION 'invalid queue name %', quote_literal(q.queue);
         END IF;
         EXECUTE format('INSERT INTO pgmq.%I (vt, message)
-                        SELECT clock_timestamp() + make_interval(secs => $2), unnest($1)',
+                        SELECT GREATEST(clock_timestamp() + make_interval(secs => $2), x.start), x.msg
+                          FROM unnest($1, $3) AS x(msg, start)',
                        'q_' || q.queue)
-        USING q.msgs, p_delay_seconds;
+        USING q.msgs, p_delay_seconds, q.starts;
         v_count := v_count + cardinality(q.msgs);
     END LOOP;
     RETURN v_count;
@@ -857,6 +860,7 @@ CREATE FUNCTION tasker.task_status(p_task_uuid uuid) RETURNS jsonb
         'version', t.version, 'state', t.state, 'context', t.context,
         'initiator', t.initiator, 'source_system', t.source_system, 'reason', t.reason,
         'tags', to_jsonb(t.tags), 'priority', t.priority, 'idempotency_key', t.idempotency_key,
+        'run_at', t.run_at, 'scheduled', COALESCE(t.run_at > clock_timestamp() AND t.state IN ('pending', 'in_progress'), false),
         'created_at', t.created_at, 'updated_at', t.updated_at, 'completed_at', t.completed_at,
         'duration_ms', round(extract(epoch FROM (COALESCE(t.completed_at, clock_timestamp())
                                                   - t.created_at)) * 1000, 3),
@@ -950,6 +954,26 @@ CREATE TABLE tasker.rejected_task_requests (
     reason text NOT NULL,
     request jsonb NOT NULL,
     rejected_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: schedules; Type: TABLE; Schema: tasker; Owner: -
+--
+
+CREATE TABLE tasker.schedules (
+    name text NOT NULL,
+    namespace text NOT NULL,
+    task_name text NOT NULL,
+    version text,
+    cron text NOT NULL,
+    timezone text NOT NULL,
+    context jsonb DEFAULT '{}'::jsonb NOT NULL,
+    next_fire_at timestamp with time zone NOT NULL,
+    last_fired_at timestamp with time zone,
+    last_task_uuid uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 
@@ -1099,6 +1123,14 @@ ALTER TABLE ONLY tasker.rejected_task_requests
 
 
 --
+-- Name: schedules schedules_pkey; Type: CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.schedules
+    ADD CONSTRAINT schedules_pkey PRIMARY KEY (name);
+
+
+--
 -- Name: step_state_moves step_state_moves_pkey; Type: CONSTRAINT; Schema: tasker; Owner: -
 --
 
@@ -1163,6 +1195,13 @@ ALTER TABLE ONLY tasker.workflow_steps
 
 
 --
+-- Name: schedules_next_fire_at_idx; Type: INDEX; Schema: tasker; Owner: -
+--
+
+CREATE INDEX schedules_next_fire_at_idx ON tasker.schedules USING btree (next_fire_at);
+
+
+--
 -- Name: step_transitions_step_idx; Type: INDEX; Schema: tasker; Owner: -
 --
 
@@ -1209,6 +1248,13 @@ CREATE INDEX tasks_error_created_idx ON tasker.tasks USING btree (created_at, ta
 --
 
 CREATE INDEX tasks_named_created_idx ON tasker.tasks USING btree (namespace, name, created_at DESC);
+
+
+--
+-- Name: tasks_run_at_idx; Type: INDEX; Schema: tasker; Owner: -
+--
+
+CREATE INDEX tasks_run_at_idx ON tasker.tasks USING btree (run_at) WHERE (run_at IS NOT NULL);
 
 
 --

@@ -1,7 +1,8 @@
 -- Sends the messages of these steps' next attempts to their namespaces' queues, visible after
--- p_delay_seconds (0: at once; a retry's backoff otherwise): one insert per queue. Used by the
--- enqueue, the retry of a failed attempt and the recovery of a lost step, always in the
--- transaction that moves the steps.
+-- p_delay_seconds (0: at once; a retry's backoff otherwise), and never before their task's
+-- run_at (create_task(run_at:/delay:): the delayed message carries the wait): one insert per
+-- queue. Used by the enqueue, the retry of a failed attempt and the recovery of a lost step,
+-- always in the transaction that moves the steps.
 -- Why not pgmq.send_batch: the same INSERT, without pgmq's per-call overhead of building its
 -- statement (pgmq.send 0.32 ms against its INSERT's 0.10 ms, docs/performance.md). The queue's
 -- name is data here, so this statement is dynamic too (0.12 ms per step).
@@ -13,7 +14,8 @@ DECLARE
     v_count integer := 0;
 BEGIN
     FOR q IN SELECT t.namespace || '_queue' AS queue,
-                    array_agg(tasker.build_step_message(s, t) ORDER BY s.position, s.step_uuid) AS msgs
+                    array_agg(tasker.build_step_message(s, t) ORDER BY s.position, s.step_uuid) AS msgs,
+                    array_agg(t.run_at ORDER BY s.position, s.step_uuid) AS starts
                FROM tasker.workflow_steps s JOIN tasker.tasks t ON t.task_uuid = s.task_uuid
               WHERE s.step_uuid = ANY (p_step_uuids)
               GROUP BY t.namespace LOOP
@@ -21,9 +23,10 @@ BEGIN
             RAISE EXCEPTION 'invalid queue name %', quote_literal(q.queue);
         END IF;
         EXECUTE format('INSERT INTO pgmq.%I (vt, message)
-                        SELECT clock_timestamp() + make_interval(secs => $2), unnest($1)',
+                        SELECT GREATEST(clock_timestamp() + make_interval(secs => $2), x.start), x.msg
+                          FROM unnest($1, $3) AS x(msg, start)',
                        'q_' || q.queue)
-        USING q.msgs, p_delay_seconds;
+        USING q.msgs, p_delay_seconds, q.starts;
         v_count := v_count + cardinality(q.msgs);
     END LOOP;
     RETURN v_count;

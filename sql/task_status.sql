@@ -15,6 +15,7 @@ LANGUAGE sql STABLE AS $$
         'version', t.version, 'state', t.state, 'context', t.context,
         'initiator', t.initiator, 'source_system', t.source_system, 'reason', t.reason,
         'tags', to_jsonb(t.tags), 'priority', t.priority, 'idempotency_key', t.idempotency_key,
+        'run_at', t.run_at, 'scheduled', COALESCE(t.run_at > clock_timestamp() AND t.state IN ({{OPEN_TASK_STATES}}), false),
         'created_at', t.created_at, 'updated_at', t.updated_at, 'completed_at', t.completed_at,
         'duration_ms', round(extract(epoch FROM (COALESCE(t.completed_at, clock_timestamp())
                                                   - t.created_at)) * 1000, 3),

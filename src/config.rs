@@ -43,6 +43,8 @@ pub struct Config {
     /// How long past its timeout an active step may go without any message before the sweep
     /// treats it as lost.
     pub claim_grace_seconds: f64,
+    /// How many due fire times of a schedule are fired at once (the latest; after downtime).
+    pub schedule_catch_up: u32,
 }
 
 impl Config {
@@ -69,6 +71,7 @@ impl Config {
             poll_interval: float("poll_interval"),
             sweep_interval: float("sweep_interval"),
             claim_grace_seconds: float("claim_grace_seconds"),
+            schedule_catch_up: int("schedule_catch_up") as u32,
         }
     }
 
@@ -101,6 +104,7 @@ impl Config {
             ("poll_interval", Value::Float(v)) => self.poll_interval = v,
             ("sweep_interval", Value::Float(v)) => self.sweep_interval = v,
             ("claim_grace_seconds", Value::Float(v)) => self.claim_grace_seconds = v,
+            ("schedule_catch_up", Value::Int(v)) => self.schedule_catch_up = v as u32,
             (key, _) => {
                 return Err(Error::Config(format!(
                     "configuration key {key} is not a process setting"
@@ -142,6 +146,10 @@ impl Config {
             (
                 "claim_grace_seconds",
                 Value::Float(self.claim_grace_seconds),
+            ),
+            (
+                "schedule_catch_up",
+                Value::Int(self.schedule_catch_up.into()),
             ),
         ];
         for (key, value) in checks {

@@ -9,6 +9,7 @@ pub mod events;
 pub mod messaging;
 pub mod orchestration;
 pub mod runtime;
+pub mod schedules;
 pub mod state;
 pub mod store;
 pub mod templates;

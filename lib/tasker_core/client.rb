@@ -2,6 +2,7 @@
 
 require "json"
 require "tasker_core/arguments"
+require "tasker_core/start_time"
 
 # The public API: configure once, then create tasks and ask about them from any process
 # (no orchestrator needed in the caller's process).
@@ -37,8 +38,10 @@ module TaskerCore
     # With `connection:` (a PG::Connection, e.g. ActiveRecord::Base.connection.raw_connection)
     # the task is requested inside that connection's open transaction and the pending Task is
     # returned at once: the task exists if and only if the transaction commits (TaskRequest).
+    # `run_at:` (a Time) or `delay:` (seconds) holds the whole task until then (StartTime).
     def create_task(namespace:, name:, version: nil, context: {}, initiator: nil, source_system: nil,
-                    reason: nil, tags: [], priority: 0, idempotency_key: nil, connection: nil)
+                    reason: nil, tags: [], priority: 0, idempotency_key: nil, connection: nil,
+                    run_at: nil, delay: nil)
       unless context.is_a?(Hash)
         raise ArgumentError, "context for #{namespace}/#{name} must be a Hash, got #{context.class}"
       end
@@ -46,6 +49,7 @@ module TaskerCore
       request = task_request(namespace: namespace, name: name, version: version, context: context,
                              initiator: initiator, source_system: source_system, reason: reason, tags: tags,
                              priority: priority, idempotency_key: idempotency_key)
+      request[:run_at] = StartTime.iso8601(run_at: run_at, delay: delay)
       return TaskRequest.new(connection).write(request, generate(request)) unless connection.nil?
 
       task = Task.new(Internal::Client.create_task(native, generate(request)))

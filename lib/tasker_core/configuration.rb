@@ -19,7 +19,7 @@ module TaskerCore
     DEFAULT_DATABASE_URL = DEFAULTS.fetch("database_url")
     LOG_LEVELS = Internal::LOG_LEVELS
 
-    attr_accessor(*SETTINGS, :template_paths, :logger)
+    attr_accessor(*SETTINGS, :template_paths, :schedule_paths, :logger)
     # A callable that runs each step handler: `->(&run) { app.reloader.wrap(&run) }` (set by the Railtie).
     attr_accessor :handler_wrapper
 
@@ -28,6 +28,7 @@ module TaskerCore
       @database_url = ENV.fetch("DATABASE_URL", DEFAULT_DATABASE_URL)
       @log_level = ENV.fetch("TASKER_LOG_LEVEL", DEFAULTS.fetch("log_level"))
       @template_paths = ["config/tasker/templates"]
+      @schedule_paths = ["config/tasker/schedules.yml"]
       @logger = Logger.new($stderr, progname: "tasker-core")
     end
 
@@ -56,7 +57,8 @@ module TaskerCore
         value = key == :database_url ? redacted_database_url : public_send(key)
         "#{key}=#{value.inspect}"
       end
-      "#<TaskerCore::Configuration #{shown.join(", ")}, template_paths=#{template_paths.inspect}>"
+      "#<TaskerCore::Configuration #{shown.join(", ")}, template_paths=#{template_paths.inspect}, " \
+        "schedule_paths=#{schedule_paths.inspect}>"
     end
     alias to_s inspect
   end

@@ -64,7 +64,7 @@ module TaskerCore
         options = app.config.tasker_core
         loader = load_settings(app, options)
         configuration = loader.configuration
-        configuration.template_paths = Array(configuration.template_paths).map { |p| File.expand_path(p, app.root) }
+        expand_paths(configuration, app.root)
         configuration.logger = options.logger || ForwardingLogger.new(::Rails.logger)
         configuration.handler_wrapper = ->(&block) { app.reloader.wrap(&block) } if
           configuration.respond_to?(:handler_wrapper=)
@@ -108,6 +108,12 @@ module TaskerCore
       end
 
       private
+
+      # template_paths and schedule_paths relative to the app's root.
+      def expand_paths(configuration, root)
+        configuration.template_paths = Array(configuration.template_paths).map { |p| File.expand_path(p, root) }
+        configuration.schedule_paths = Array(configuration.schedule_paths).map { |p| File.expand_path(p, root) }
+      end
 
       def start
         forking_master? ? Runtime.start_after_fork! : Runtime.start!

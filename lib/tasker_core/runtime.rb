@@ -170,6 +170,15 @@ module TaskerCore
 
         registered = TaskerCore.register_templates!
         logger.info("tasker-core: registered #{registered.size} template(s): #{registered.join(", ")}")
+        register_schedules(configuration)
+      end
+
+      # The schedules files (schedule_paths) after the templates they name.
+      def register_schedules(configuration)
+        return if Array(configuration.schedule_paths).none? { |path| Dir.glob(path).any? }
+
+        registered = TaskerCore.register_schedules!
+        logger.info("tasker-core: registered #{registered.size} schedule(s): #{registered.join(", ")}")
       end
 
       def template_files?(path)

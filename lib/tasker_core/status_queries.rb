@@ -100,11 +100,11 @@ module TaskerCore
              AND s.started_at < now() - make_interval(secs => s.timeout_seconds)
           UNION ALL
           SELECT s.task_uuid, t.namespace, t.name, s.name, s.state, s.attempts, s.max_attempts, s.handler,
-                 EXTRACT(EPOCH FROM now() - s.enqueued_at)::float,
+                 EXTRACT(EPOCH FROM now() - GREATEST(s.enqueued_at, t.run_at))::float,
                  'enqueued and not picked up (no worker for ' || t.namespace || '?)'
             FROM tasker.workflow_steps s JOIN tasker.tasks t USING (task_uuid)
            WHERE #{UNFINISHED_STEP} AND s.state = 'enqueued'
-             AND s.enqueued_at < now() - make_interval(secs => $1::double precision)
+             AND GREATEST(s.enqueued_at, t.run_at) < now() - make_interval(secs => $1::double precision)
           UNION ALL
           SELECT t.task_uuid, t.namespace, t.name, r.name, r.state, r.attempts, r.max_attempts, NULL,
                  EXTRACT(EPOCH FROM now() - t.updated_at)::float,
@@ -114,6 +114,22 @@ module TaskerCore
              AND t.updated_at < now() - make_interval(secs => $1::double precision)
         ) stuck ORDER BY age_seconds DESC NULLS LAST LIMIT $2
       SQL
+    end
+
+    # Unfinished tasks created with run_at:/delay: that have not started yet, soonest first.
+    def scheduled_tasks(limit:)
+      rows(<<~SQL, [limit], floats: %w[starts_in_seconds])
+        SELECT t.task_uuid, t.namespace, t.name AS task_name, t.state, #{self.class.iso("t.run_at")} AS run_at,
+               EXTRACT(EPOCH FROM t.run_at - now())::float AS starts_in_seconds
+          FROM tasker.tasks t
+         WHERE t.run_at > now() AND #{UNFINISHED_TASK}
+         ORDER BY t.run_at LIMIT $1
+      SQL
+    end
+
+    def scheduled_count
+      Integer(@conn.exec("SELECT count(*) FROM tasker.tasks t WHERE t.run_at > now() AND #{UNFINISHED_TASK}")
+                   .getvalue(0, 0))
     end
 
     def retrying_count

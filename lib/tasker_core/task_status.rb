@@ -64,6 +64,8 @@ module TaskerCore
 
     def uuid = self["task_uuid"]
     def created_at = time("created_at")
+    def run_at = time("run_at")
+    def scheduled? = self["scheduled"] == true
     def completed_at = time("completed_at")
     def complete? = self["state"] == "complete"
     def finished? = FINISHED.include?(self["state"])

@@ -19,6 +19,16 @@ namespace :tasker_core do
     end
   end
 
+  desc "Register the recurring schedules found in the configured schedule_paths (an upsert by name)"
+  task register_schedules: :environment do
+    registered = TaskerCore.register_schedules!
+    if registered.empty?
+      puts "tasker-core: no schedules found in #{TaskerCore.configuration.schedule_paths.join(", ")}"
+    else
+      puts "tasker-core: registered #{registered.join(", ")}"
+    end
+  end
+
   desc "Validate the task templates without touching the database"
   task validate_templates: :environment do
     templates = TaskerCore::TemplateLoader.new(TaskerCore.configuration).validate

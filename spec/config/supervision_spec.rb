@@ -66,6 +66,7 @@ RSpec.describe "supervised orchestrator loops", db: true do
     expect { crash("sweep") }.to raise_error(TaskerCore::OrchestratorError, /test hook/)
     ENV["TASKER_CORE_TEST_HOOKS"] = "1"
     expect { crash("nope") }
-      .to raise_error(TaskerCore::ArgumentError, /no orchestrator loop "nope" \(loops: requests, results, sweep\)/)
+      .to raise_error(TaskerCore::ArgumentError,
+                      /no orchestrator loop "nope" \(loops: requests, results, schedules, sweep\)/)
   end
 end

@@ -10,7 +10,7 @@ require "json"
 module TaskerTestDatabase
   DEFAULT_URL = "postgresql://postgres@127.0.0.1:54329/tasker_test"
   TABLES = %w[rejected_task_requests step_transitions task_transitions workflow_step_edges workflow_steps tasks
-              named_tasks namespaces].freeze
+              named_tasks namespaces schedules].freeze
 
   @lock = Monitor.new
   @prepared = false

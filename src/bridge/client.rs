@@ -34,7 +34,7 @@ pub fn define(_ruby: &Ruby, internal: &RModule) -> Result<(), RbError> {
 }
 
 /// Runs `work` against the configured database with the GVL released.
-fn with_client<T, F, Fut>(ruby: &Ruby, settings: RHash, work: F) -> Result<T, RbError>
+pub(super) fn with_client<T, F, Fut>(ruby: &Ruby, settings: RHash, work: F) -> Result<T, RbError>
 where
     F: FnOnce(std::sync::Arc<runtime::Client>) -> Fut,
     Fut: std::future::Future<Output = crate::error::Result<T>> + Send + 'static,

@@ -8,6 +8,7 @@ mod events;
 mod logging;
 pub mod nogvl;
 mod orchestrator;
+mod schedules;
 mod settings;
 
 use magnus::{prelude::*, Error as RbError, RHash, RModule, Ruby};
@@ -21,6 +22,7 @@ pub fn init(ruby: &Ruby) -> Result<(), RbError> {
     client::define(ruby, &internal)?;
     orchestrator::define(ruby, &internal)?;
     events::define(ruby, &internal)?;
+    schedules::define(ruby, &internal)?;
     Ok(())
 }
 

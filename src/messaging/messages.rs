@@ -95,6 +95,10 @@ pub struct TaskRequest {
     pub priority: i32,
     #[serde(default)]
     pub idempotency_key: Option<String>,
+    /// When the task starts: no step message is visible before then (None or a past time: at
+    /// once). create_task's `delay:` arrives here as a time too.
+    #[serde(default)]
+    pub run_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The uuid the task gets, chosen by the caller (create_task(..., connection:), which
     /// answers with it before the task exists); None: a new v7 uuid at creation.
     #[serde(default)]

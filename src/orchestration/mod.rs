@@ -4,6 +4,7 @@
 pub mod backoff;
 mod consumer;
 mod orchestrator;
+mod scheduler;
 mod supervisor;
 mod sweep;
 pub mod waiter;

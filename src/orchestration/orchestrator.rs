@@ -12,7 +12,7 @@ use tracing::{info, warn};
 
 use super::consumer::Consumer;
 use super::supervisor::Supervision;
-use super::sweep;
+use super::{scheduler, sweep};
 use crate::config::{Config, RESULT_MAX_READS};
 use crate::error::{Error, Result};
 use crate::messaging::messages::TaskRequest;
@@ -168,6 +168,10 @@ impl Orchestrator {
                     .await
                 }
             }
+        }));
+        handles.push(supervision.spawn(rt, "schedules", {
+            let (c, r) = (client.clone(), rx.clone());
+            move || scheduler::run(c.clone(), r.clone())
         }));
         handles.push(supervision.spawn(rt, "sweep", {
             let (c, s, r) = (client.clone(), stats.clone(), rx);

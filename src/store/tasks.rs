@@ -42,7 +42,8 @@ pub async fn create_task(
 ) -> Result<CreatedTask> {
     check_request(req)?;
     let mut tx = pool.begin().await?;
-    let (named_task_id, version, template) = find_template(&mut tx, req).await?;
+    let (named_task_id, version, template) =
+        find_template(&mut tx, &req.namespace, &req.name, req.version.as_deref()).await?;
     let req = &with_defaults(req, &template)?;
     let task_uuid = req.task_uuid.unwrap_or_else(Uuid::now_v7);
     let inserted = insert_task(
@@ -158,9 +159,13 @@ fn check_context(req: &TaskRequest, template: &Template, schema: &serde_json::Va
     )))
 }
 
-async fn find_template(
+/// The template a request names (its latest version when none is given), or NotFound naming
+/// it and the registered versions.
+pub(crate) async fn find_template(
     conn: &mut PgConnection,
-    req: &TaskRequest,
+    namespace: &str,
+    name: &str,
+    version: Option<&str>,
 ) -> Result<(i64, String, Template)> {
     let row: Option<(i64, String, sqlx::types::Json<Template>)> = sqlx::query_as(
         "SELECT named_task_id, version, template FROM tasker.named_tasks
@@ -168,9 +173,9 @@ async fn find_template(
           ORDER BY created_at DESC, named_task_id DESC
           LIMIT 1",
     )
-    .bind(&req.namespace)
-    .bind(&req.name)
-    .bind(&req.version)
+    .bind(namespace)
+    .bind(name)
+    .bind(version)
     .fetch_optional(&mut *conn)
     .await?;
     if let Some((id, version, template)) = row {
@@ -179,13 +184,13 @@ async fn find_template(
     let known: Vec<String> = sqlx::query_scalar(
         "SELECT version FROM tasker.named_tasks WHERE namespace = $1 AND name = $2 ORDER BY version",
     )
-    .bind(&req.namespace)
-    .bind(&req.name)
+    .bind(namespace)
+    .bind(name)
     .fetch_all(&mut *conn)
     .await?;
-    let wanted = match &req.version {
-        Some(v) => format!("{}/{}@{v}", req.namespace, req.name),
-        None => format!("{}/{}", req.namespace, req.name),
+    let wanted = match version {
+        Some(v) => format!("{namespace}/{name}@{v}"),
+        None => format!("{namespace}/{name}"),
     };
     Err(Error::NotFound(if known.is_empty() {
         format!(
@@ -246,8 +251,8 @@ async fn insert_task(
     let created: Option<i64> = sqlx::query_scalar(
         "WITH task AS (
            INSERT INTO tasker.tasks (task_uuid, named_task_id, namespace, name, version, context,
-                                     initiator, source_system, reason, tags, priority, idempotency_key)
-           VALUES ($2, $16, $17, $18, $19, $27::jsonb || $20::jsonb, $21, $22, $23, $24, $25, $26)
+                                     initiator, source_system, reason, tags, priority, idempotency_key, run_at)
+           VALUES ($2, $16, $17, $18, $19, $27::jsonb || $20::jsonb, $21, $22, $23, $24, $25, $26, $28)
            ON CONFLICT DO NOTHING
            RETURNING task_uuid),
          steps AS (
@@ -297,6 +302,7 @@ async fn insert_task(
     .bind(req.priority)
     .bind(&req.idempotency_key)
     .bind(default_context)
+    .bind(req.run_at)
     .fetch_optional(&mut *conn)
     .await?;
     Ok(created.is_some())

@@ -11,8 +11,8 @@ module TaskerCore
       command "status", "status [options]", <<~TEXT
         What the database says right now: tasks by state for each namespace/name, every queue's
         depth (visible, in flight, delayed for a retry) and oldest message age, archived (poison)
-        messages, steps that look stuck, steps waiting for a retry, and the tasker-core processes
-        connected. Read-only.
+        messages, steps that look stuck, steps waiting for a retry, tasks scheduled to start later
+        (create_task(run_at:/delay:)), and the tasker-core processes connected. Read-only.
       TEXT
 
       DURATION = /\A(\d+(?:\.\d+)?)(s|m|h|d)?\z/
@@ -54,6 +54,7 @@ module TaskerCore
           queues: queries.queues,
           stuck_steps: queries.stuck_steps(after_seconds: @options[:stuck_after], limit: @options[:limit]),
           retrying_steps: queries.retrying_steps(limit: @options[:limit]),
+          scheduled_tasks: queries.scheduled_tasks(limit: @options[:limit]),
           connections: queries.connections }
       rescue PG::Error => e
         raise TaskerCore::DatabaseError, "status query failed: #{e.message.lines.first.to_s.strip}"
@@ -68,6 +69,7 @@ module TaskerCore
         section("Queues", queues_table(report[:queues]))
         section("Stuck steps", stuck_table(report[:stuck_steps]))
         section("Steps waiting for retry", retry_table(report[:retrying_steps]))
+        section("Scheduled tasks (not started yet)", scheduled_table(report[:scheduled_tasks]))
         section("Connected tasker-core processes", connections_table(report[:connections]))
       end
 
@@ -115,6 +117,14 @@ module TaskerCore
           table << [task_label(row), row["step_name"], "#{row["attempts"]}/#{row["max_attempts"]}",
                     retry_in&.positive? ? Format.duration(retry_in) : "due",
                     Format.truncate("#{row["error_class"]}: #{row["error_message"]}", 70)]
+        end
+        table
+      end
+
+      def scheduled_table(rows)
+        table = Table.new("TASK", "STATE", "RUN_AT", "STARTS_IN")
+        rows.each do |row|
+          table << [task_label(row), row["state"], row["run_at"], Format.duration(row["starts_in_seconds"])]
         end
         table
       end

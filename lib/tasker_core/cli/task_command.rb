@@ -45,6 +45,7 @@ module TaskerCore
         puts "#{status["namespace"]}/#{status["name"]}@#{status["version"]} #{status.uuid}: #{status.state}"
         puts "  created #{created&.utc&.iso8601(3)}, #{finished_text(status)}, " \
              "#{status["completion_percentage"]}% of #{status["step_count"]} steps done"
+        puts "  #{status.scheduled? ? "starts" : "run at"} #{status.run_at.utc.iso8601(3)}" if status.run_at
         print_details(status)
         puts "", steps_table(status, created).to_s
       end

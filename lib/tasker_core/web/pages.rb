@@ -2,7 +2,7 @@
 
 module TaskerCore
   class Web
-    # The HTML pages: overview, task list, task detail, templates; and the static assets.
+    # The HTML pages: overview, task list, task detail, templates, schedules; and the static assets.
     module Pages
       NOTICES = {
         "cancelled" => "The task was cancelled.",
@@ -44,6 +44,13 @@ module TaskerCore
         page = view(request, csrf)
         dags = templates.map { |template| Dag.new(Array(template.dig("template", "steps"))) }
         html(200, page.page(:templates, title: "Templates", nav: :templates, templates: templates, dags: dags))
+      end
+
+      # Recurring schedules with their next fire times, and the tasks waiting for their run_at.
+      def schedules_page(request, _params, csrf)
+        page = view(request, csrf)
+        html(200, page.page(:schedules, title: "Schedules", nav: :schedules, schedules: TaskerCore.schedules,
+                                        scheduled: queries.scheduled_tasks))
       end
 
       def asset(request, params, _csrf)

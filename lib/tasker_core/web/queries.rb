@@ -14,6 +14,7 @@ module TaskerCore
       TRANSITIONS_LIMIT = 500
       LAST_HOUR = 3600
       RETRYING_SHOWN = 20
+      SCHEDULED_SHOWN = 100
 
       def self.iso(column)
         TaskerCore::StatusQueries.iso(column)
@@ -87,6 +88,11 @@ module TaskerCore
         return tasks(filters.first_page) if backwards && rows.size <= filters.limit
 
         page(rows, filters, backwards)
+      end
+
+      # Tasks waiting for their run_at, soonest first (StatusQueries#scheduled_tasks).
+      def scheduled_tasks
+        @pool.with { |conn| TaskerCore::StatusQueries.new(conn).scheduled_tasks(limit: SCHEDULED_SHOWN) }
       end
 
       # Namespaces and task names known to the registry, for the filter form.

@@ -13,6 +13,7 @@ module TaskerCore
         ["GET", "/tasks", :tasks_page],
         ["GET", "/tasks/:uuid", :task_page],
         ["GET", "/templates", :templates_page],
+        ["GET", "/schedules", :schedules_page],
         ["POST", "/tasks/:uuid/cancel", :cancel_action],
         ["POST", "/tasks/:uuid/retry", :retry_action],
         ["POST", "/tasks/:uuid/steps/:step/resolve", :resolve_action],

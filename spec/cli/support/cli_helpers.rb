@@ -10,7 +10,7 @@ module CliHelpers
   EXE = File.join(ROOT, "exe", "tasker-core")
   LIB = File.join(ROOT, "lib")
   # Variables of the developer's shell that would change what the commands see.
-  CLEARED = %w[TASKER_DATABASE_URL TASKER_LOG_LEVEL TASKER_TEMPLATE_PATHS TASKER_START TASKER_ENV
+  CLEARED = %w[TASKER_DATABASE_URL TASKER_LOG_LEVEL TASKER_TEMPLATE_PATHS TASKER_SCHEDULE_PATHS TASKER_START TASKER_ENV
                TASKER_WORKER_NAMESPACES TASKER_WORKER_CONCURRENCY RAILS_ENV RACK_ENV].freeze
 
   Result = Struct.new(:out, :err, :status) do
