@@ -101,7 +101,7 @@ CREATE FUNCTION tasker.build_step_message(s tasker.workflow_steps, t tasker.task
         'task_uuid', t.task_uuid, 'step_uuid', s.step_uuid, 'namespace', t.namespace,
         'task_name', t.name, 'task_version', t.version, 'step_name', s.name,
         'handler', s.handler, 'attempt', s.attempts + 1, 'timeout_seconds', s.timeout_seconds,
-        'enqueued_at', clock_timestamp())
+        'priority', t.priority, 'enqueued_at', clock_timestamp())
 $$;
 
 
@@ -306,15 +306,22 @@ BEGIN
     IF NOT tasker.valid_queue_name(p_queue) THEN
         RAISE EXCEPTION 'invalid queue name %', quote_literal(p_queue);
     END IF;
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s '
+                   '((COALESCE((message->>''priority'')::integer, 0)) DESC, msg_id)',
+                   'q_' || p_queue || '_priority_idx', v_table);
     EXECUTE format($f$
         CREATE OR REPLACE FUNCTION tasker.%1$I(p_vt integer, p_qty integer, p_max_reads integer)
         RETURNS TABLE (msg_id bigint, read_ct integer, message text, claim text)
         LANGUAGE plpgsql AS $body$
         BEGIN
+            IF tasker.queue_paused(%3$L) THEN
+                RETURN;
+            END IF;
             RETURN QUERY
             WITH next AS (
                 SELECT q.msg_id FROM %2$s q WHERE q.vt <= clock_timestamp()
-                 ORDER BY q.msg_id LIMIT p_qty FOR UPDATE SKIP LOCKED),
+                 ORDER BY COALESCE((q.message->>'priority')::integer, 0) DESC, q.msg_id
+                 LIMIT p_qty FOR UPDATE SKIP LOCKED),
             m AS (
                 UPDATE %2$s m SET last_read_at = clock_timestamp(), read_ct = m.read_ct + 1,
                        vt = clock_timestamp() + make_interval(secs => tasker.message_timeout(m.message, p_vt))
@@ -322,9 +329,9 @@ BEGIN
                 RETURNING m.msg_id, m.read_ct, m.message)
             SELECT m.msg_id, m.read_ct, m.message::text,
                    tasker.claim_message(m.message, m.read_ct, p_max_reads)::text
-              FROM m ORDER BY m.msg_id;
+              FROM m ORDER BY COALESCE((m.message->>'priority')::integer, 0) DESC, m.msg_id;
         END;
-        $body$ $f$, 'queue_claim_' || p_queue, v_table);
+        $body$ $f$, 'queue_claim_' || p_queue, v_table, p_queue);
     EXECUTE format($f$
         CREATE OR REPLACE FUNCTION tasker.%1$I(p_msg_id bigint, p_result jsonb) RETURNS bigint
         LANGUAGE plpgsql AS $body$
@@ -476,6 +483,7 @@ BEGIN
     FOREACH v_queue IN ARRAY p_queues LOOP
         CONTINUE WHEN NOT tasker.valid_queue_name(v_queue);
         CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pgmq.meta WHERE queue_name = v_queue);
+        CONTINUE WHEN tasker.queue_paused(v_queue);
         EXECUTE format('SELECT min(vt) FROM pgmq.%I', 'q_' || v_queue) INTO v_at;
         IF v_at IS NOT NULL AND (v_min IS NULL OR v_at < v_min) THEN
             v_min := v_at;
@@ -504,6 +512,29 @@ $$;
 
 
 --
+-- Name: pause_namespace(text, text, text); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.pause_namespace(p_namespace text, p_actor text, p_reason text) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_new boolean;
+BEGIN
+    INSERT INTO tasker.paused_namespaces (namespace, paused_by, reason)
+    VALUES (p_namespace, p_actor, p_reason)
+    ON CONFLICT (namespace) DO NOTHING;
+    v_new := FOUND;
+    IF v_new THEN
+        INSERT INTO tasker.namespace_controls (namespace, action, actor, reason)
+        VALUES (p_namespace, 'pause', p_actor, p_reason);
+    END IF;
+    RETURN v_new;
+END;
+$$;
+
+
+--
 -- Name: queue_claim_tasker_step_results(integer, integer, integer); Type: FUNCTION; Schema: tasker; Owner: -
 --
 
@@ -511,10 +542,14 @@ CREATE FUNCTION tasker.queue_claim_tasker_step_results(p_vt integer, p_qty integ
     LANGUAGE plpgsql
     AS $$
         BEGIN
+            IF tasker.queue_paused('tasker_step_results') THEN
+                RETURN;
+            END IF;
             RETURN QUERY
             WITH next AS (
                 SELECT q.msg_id FROM pgmq.q_tasker_step_results q WHERE q.vt <= clock_timestamp()
-                 ORDER BY q.msg_id LIMIT p_qty FOR UPDATE SKIP LOCKED),
+                 ORDER BY COALESCE((q.message->>'priority')::integer, 0) DESC, q.msg_id
+                 LIMIT p_qty FOR UPDATE SKIP LOCKED),
             m AS (
                 UPDATE pgmq.q_tasker_step_results m SET last_read_at = clock_timestamp(), read_ct = m.read_ct + 1,
                        vt = clock_timestamp() + make_interval(secs => tasker.message_timeout(m.message, p_vt))
@@ -522,7 +557,7 @@ CREATE FUNCTION tasker.queue_claim_tasker_step_results(p_vt integer, p_qty integ
                 RETURNING m.msg_id, m.read_ct, m.message)
             SELECT m.msg_id, m.read_ct, m.message::text,
                    tasker.claim_message(m.message, m.read_ct, p_max_reads)::text
-              FROM m ORDER BY m.msg_id;
+              FROM m ORDER BY COALESCE((m.message->>'priority')::integer, 0) DESC, m.msg_id;
         END;
         $$;
 
@@ -535,10 +570,14 @@ CREATE FUNCTION tasker.queue_claim_tasker_task_requests(p_vt integer, p_qty inte
     LANGUAGE plpgsql
     AS $$
         BEGIN
+            IF tasker.queue_paused('tasker_task_requests') THEN
+                RETURN;
+            END IF;
             RETURN QUERY
             WITH next AS (
                 SELECT q.msg_id FROM pgmq.q_tasker_task_requests q WHERE q.vt <= clock_timestamp()
-                 ORDER BY q.msg_id LIMIT p_qty FOR UPDATE SKIP LOCKED),
+                 ORDER BY COALESCE((q.message->>'priority')::integer, 0) DESC, q.msg_id
+                 LIMIT p_qty FOR UPDATE SKIP LOCKED),
             m AS (
                 UPDATE pgmq.q_tasker_task_requests m SET last_read_at = clock_timestamp(), read_ct = m.read_ct + 1,
                        vt = clock_timestamp() + make_interval(secs => tasker.message_timeout(m.message, p_vt))
@@ -546,9 +585,20 @@ CREATE FUNCTION tasker.queue_claim_tasker_task_requests(p_vt integer, p_qty inte
                 RETURNING m.msg_id, m.read_ct, m.message)
             SELECT m.msg_id, m.read_ct, m.message::text,
                    tasker.claim_message(m.message, m.read_ct, p_max_reads)::text
-              FROM m ORDER BY m.msg_id;
+              FROM m ORDER BY COALESCE((m.message->>'priority')::integer, 0) DESC, m.msg_id;
         END;
         $$;
+
+
+--
+-- Name: queue_paused(text); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.queue_paused(p_queue text) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT EXISTS (SELECT 1 FROM tasker.paused_namespaces p WHERE p.namespace || '_queue' = p_queue)
+$$;
 
 
 --
@@ -676,6 +726,26 @@ BEGIN
     END IF;
     RETURN pgmq.send('tasker_task_requests',
                      p_request || jsonb_build_object('task_uuid', p_task_uuid));
+END;
+$$;
+
+
+--
+-- Name: resume_namespace(text, text, text); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.resume_namespace(p_namespace text, p_actor text, p_reason text) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    DELETE FROM tasker.paused_namespaces WHERE namespace = p_namespace;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    INSERT INTO tasker.namespace_controls (namespace, action, actor, reason)
+    VALUES (p_namespace, 'resume', p_actor, p_reason);
+    PERFORM pg_notify('tasker_q_' || p_namespace || '_queue', '');
+    RETURN true;
 END;
 $$;
 
@@ -931,6 +1001,35 @@ ALTER SEQUENCE tasker.named_tasks_named_task_id_seq OWNED BY tasker.named_tasks.
 
 
 --
+-- Name: namespace_controls; Type: TABLE; Schema: tasker; Owner: -
+--
+
+CREATE TABLE tasker.namespace_controls (
+    id bigint NOT NULL,
+    namespace text NOT NULL,
+    action text NOT NULL,
+    actor text,
+    reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT namespace_controls_action_check CHECK ((action = ANY (ARRAY['pause'::text, 'resume'::text])))
+);
+
+
+--
+-- Name: namespace_controls_id_seq; Type: SEQUENCE; Schema: tasker; Owner: -
+--
+
+ALTER TABLE tasker.namespace_controls ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME tasker.namespace_controls_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: namespaces; Type: TABLE; Schema: tasker; Owner: -
 --
 
@@ -938,6 +1037,18 @@ CREATE TABLE tasker.namespaces (
     name text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT namespaces_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{0,40}$'::text))
+);
+
+
+--
+-- Name: paused_namespaces; Type: TABLE; Schema: tasker; Owner: -
+--
+
+CREATE TABLE tasker.paused_namespaces (
+    namespace text NOT NULL,
+    paused_by text,
+    reason text,
+    paused_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 
@@ -1083,11 +1194,27 @@ ALTER TABLE ONLY tasker.named_tasks
 
 
 --
+-- Name: namespace_controls namespace_controls_pkey; Type: CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.namespace_controls
+    ADD CONSTRAINT namespace_controls_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: namespaces namespaces_pkey; Type: CONSTRAINT; Schema: tasker; Owner: -
 --
 
 ALTER TABLE ONLY tasker.namespaces
     ADD CONSTRAINT namespaces_pkey PRIMARY KEY (name);
+
+
+--
+-- Name: paused_namespaces paused_namespaces_pkey; Type: CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.paused_namespaces
+    ADD CONSTRAINT paused_namespaces_pkey PRIMARY KEY (namespace);
 
 
 --
@@ -1160,6 +1287,13 @@ ALTER TABLE ONLY tasker.workflow_steps
 
 ALTER TABLE ONLY tasker.workflow_steps
     ADD CONSTRAINT workflow_steps_task_uuid_name_key UNIQUE (task_uuid, name);
+
+
+--
+-- Name: namespace_controls_namespace_idx; Type: INDEX; Schema: tasker; Owner: -
+--
+
+CREATE INDEX namespace_controls_namespace_idx ON tasker.namespace_controls USING btree (namespace, created_at);
 
 
 --
