@@ -51,6 +51,8 @@ CREATE TABLE tasker.tasks (
     created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
     updated_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
     completed_at timestamp with time zone,
+    concurrency_key text,
+    concurrency_limit integer,
     CONSTRAINT tasks_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'in_progress'::text, 'complete'::text, 'error'::text, 'cancelled'::text, 'resolved_manually'::text])))
 );
 
@@ -179,6 +181,56 @@ $$;
 
 
 --
+-- Name: concurrency_next(uuid[]); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.concurrency_next(p_finished uuid[]) RETURNS SETOF uuid
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_keys text[];
+    v_candidates uuid[];
+BEGIN
+    SELECT array_agg(DISTINCT t.concurrency_key) INTO v_keys
+      FROM tasker.tasks t WHERE t.task_uuid = ANY (p_finished) AND t.concurrency_key IS NOT NULL;
+    IF v_keys IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT array_agg(t.task_uuid) INTO v_candidates
+      FROM tasker.tasks t WHERE t.concurrency_key = ANY (v_keys) AND t.state = 'pending';
+    IF v_candidates IS NULL THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+        SELECT t.task_uuid FROM tasker.tasks t
+         WHERE t.task_uuid = ANY (v_candidates)
+           AND NOT (t.task_uuid = ANY (tasker.concurrency_waiting(v_candidates)))
+         ORDER BY t.task_uuid
+           FOR UPDATE SKIP LOCKED;
+END;
+$$;
+
+
+--
+-- Name: concurrency_waiting(uuid[]); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.concurrency_waiting(p_task_uuids uuid[]) RETURNS uuid[]
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT COALESCE(array_agg(t.task_uuid), '{}')
+      FROM tasker.tasks t
+     WHERE t.task_uuid = ANY (p_task_uuids) AND t.concurrency_key IS NOT NULL AND t.state = 'pending'
+       AND (SELECT count(*) FROM tasker.tasks r
+             WHERE r.concurrency_key = t.concurrency_key AND r.state = 'in_progress')
+         + (SELECT count(*) FROM tasker.tasks w
+             WHERE w.concurrency_key = t.concurrency_key AND w.state = 'pending'
+               AND (w.created_at, w.task_uuid) < (t.created_at, t.task_uuid))
+         >= t.concurrency_limit
+$$;
+
+
+--
 -- Name: delete_results(bigint[]); Type: FUNCTION; Schema: tasker; Owner: -
 --
 
@@ -209,12 +261,16 @@ DECLARE
     v_states text[];
     v_attempts integer[];
     v_moved uuid[];
+    v_waiting uuid[];
 BEGIN
+    PERFORM tasker.lock_concurrency_keys(p_task_uuids);
+    v_waiting := tasker.concurrency_waiting(p_task_uuids);
     SELECT array_agg(r.step_uuid), array_agg(r.state), array_agg(r.attempts)
       INTO v_steps, v_states, v_attempts
       FROM tasker.steps_readiness(p_task_uuids) r
       JOIN tasker.tasks t ON t.task_uuid = r.task_uuid
-     WHERE r.ready AND r.state = 'pending' AND t.state IN ('pending', 'in_progress');
+     WHERE r.ready AND r.state = 'pending' AND t.state IN ('pending', 'in_progress')
+       AND NOT (r.task_uuid = ANY (v_waiting));
     IF v_steps IS NOT NULL THEN
         SELECT array_agg(m.step_uuid) INTO v_moved
           FROM tasker.move_steps(v_steps, v_states, v_attempts,
@@ -346,6 +402,28 @@ BEGIN
         $body$ $f$, 'queue_submit_' || p_queue, v_table);
 END;
 $_$;
+
+
+--
+-- Name: lock_concurrency_keys(uuid[]); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.lock_concurrency_keys(p_task_uuids uuid[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_keys text[];
+BEGIN
+    SELECT array_agg(DISTINCT t.concurrency_key ORDER BY t.concurrency_key) INTO v_keys
+      FROM tasker.tasks t
+     WHERE t.task_uuid = ANY (p_task_uuids) AND t.concurrency_key IS NOT NULL AND t.state = 'pending';
+    IF v_keys IS NULL THEN
+        RETURN;
+    END IF;
+    INSERT INTO tasker.concurrency_keys (key) SELECT unnest(v_keys) ON CONFLICT DO NOTHING;
+    PERFORM 1 FROM tasker.concurrency_keys k WHERE k.key = ANY (v_keys) ORDER BY k.key FOR UPDATE;
+END;
+$$;
 
 
 --
@@ -844,10 +922,12 @@ $$;
 CREATE FUNCTION tasker.stranded_tasks(p_limit integer) RETURNS SETOF uuid
     LANGUAGE sql STABLE
     AS $$
+    WITH open AS (SELECT ARRAY(SELECT t.task_uuid FROM tasker.tasks t
+                                WHERE t.state IN ('pending', 'in_progress')) AS uuids)
     SELECT DISTINCT r.task_uuid
-      FROM tasker.steps_readiness(ARRAY(SELECT t.task_uuid FROM tasker.tasks t
-                                         WHERE t.state IN ('pending', 'in_progress'))) r
+      FROM open, tasker.steps_readiness(open.uuids) r
      WHERE r.ready AND r.state = 'pending'
+       AND NOT (r.task_uuid = ANY (tasker.concurrency_waiting(open.uuids)))
      LIMIT p_limit
 $$;
 
@@ -927,6 +1007,10 @@ CREATE FUNCTION tasker.task_status(p_task_uuid uuid) RETURNS jsonb
         'version', t.version, 'state', t.state, 'context', t.context,
         'initiator', t.initiator, 'source_system', t.source_system, 'reason', t.reason,
         'tags', to_jsonb(t.tags), 'priority', t.priority, 'idempotency_key', t.idempotency_key,
+        'concurrency_key', t.concurrency_key,
+        'waiting_for', CASE WHEN t.task_uuid = ANY (tasker.concurrency_waiting(ARRAY[t.task_uuid]))
+                            THEN format('waiting for concurrency key %s (limit %s)',
+                                        t.concurrency_key, t.concurrency_limit) END,
         'created_at', t.created_at, 'updated_at', t.updated_at, 'completed_at', t.completed_at,
         'duration_ms', round(extract(epoch FROM (COALESCE(t.completed_at, clock_timestamp())
                                                   - t.created_at)) * 1000, 3),
@@ -964,6 +1048,15 @@ CREATE FUNCTION tasker.valid_queue_name(p_queue text) RETURNS boolean
     AS $_$
     SELECT p_queue ~ '^[a-z][a-z0-9_]{0,46}$'
 $_$;
+
+
+--
+-- Name: concurrency_keys; Type: TABLE; Schema: tasker; Owner: -
+--
+
+CREATE TABLE tasker.concurrency_keys (
+    key text NOT NULL
+);
 
 
 --
@@ -1178,6 +1271,14 @@ ALTER TABLE ONLY tasker.task_transitions ALTER COLUMN id SET DEFAULT nextval('ta
 
 
 --
+-- Name: concurrency_keys concurrency_keys_pkey; Type: CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.concurrency_keys
+    ADD CONSTRAINT concurrency_keys_pkey PRIMARY KEY (key);
+
+
+--
 -- Name: named_tasks named_tasks_namespace_name_version_key; Type: CONSTRAINT; Schema: tasker; Owner: -
 --
 
@@ -1322,6 +1423,13 @@ CREATE INDEX task_transitions_task_idx ON tasker.task_transitions USING btree (t
 --
 
 CREATE INDEX tasks_active_idx ON tasker.tasks USING btree (created_at) WHERE (state = ANY (ARRAY['pending'::text, 'in_progress'::text]));
+
+
+--
+-- Name: tasks_concurrency_key_idx; Type: INDEX; Schema: tasker; Owner: -
+--
+
+CREATE INDEX tasks_concurrency_key_idx ON tasker.tasks USING btree (concurrency_key, state, created_at, task_uuid) WHERE (concurrency_key IS NOT NULL);
 
 
 --
