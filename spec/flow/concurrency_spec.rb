@@ -97,6 +97,21 @@ RSpec.describe "concurrency keys", db: true do
       .to eq("waiting for concurrency key account.id=acme (limit 2)")
   end
 
+  it "does not count a task waiting for its key as stuck, however long it waits" do
+    TaskerCore.register_templates!([template])
+    running = create("r", 1)
+    waiting = create("w", 1)
+    with_pg do |conn|
+      conn.exec("UPDATE tasker.tasks SET updated_at = now() - interval '1 hour'")
+      stuck = TaskerCore::StatusQueries.new(conn).stuck_steps(after_seconds: 60, limit: 10)
+      expect(stuck.map { |row| row["task_uuid"] }).not_to include(waiting.uuid)
+      conn.exec_params("UPDATE tasker.tasks SET state = 'cancelled' WHERE task_uuid = $1", [running.uuid])
+      stuck = TaskerCore::StatusQueries.new(conn).stuck_steps(after_seconds: 60, limit: 10)
+      expect(stuck.map { |row| [row["task_uuid"], row["problem"]] })
+        .to eq([[waiting.uuid, "ready but not enqueued (no orchestrator running?)"]])
+    end
+  end
+
   it "refuses a bad declaration at registration, naming the template and the field" do
     expect { TaskerCore.register_templates!([template(limit: 0, key: "account..id")]) }
       .to raise_error(TaskerCore::TemplateError) { |error|
