@@ -1,6 +1,7 @@
 -- The message a worker gets for a step's next attempt (src/messaging/messages.rs and
 -- TaskerCore::Types::StepMessage read it). It carries the step's timeout, so the worker's
--- read can make the message invisible for exactly that long (message_timeout).
+-- read can make the message invisible for exactly that long (message_timeout), and the task's
+-- priority, which orders the claim of a backlog (install_queue_functions).
 CREATE OR REPLACE FUNCTION tasker.build_step_message(s tasker.workflow_steps, t tasker.tasks)
 RETURNS jsonb
 LANGUAGE sql STABLE AS $$
@@ -8,5 +9,5 @@ LANGUAGE sql STABLE AS $$
         'task_uuid', t.task_uuid, 'step_uuid', s.step_uuid, 'namespace', t.namespace,
         'task_name', t.name, 'task_version', t.version, 'step_name', s.name,
         'handler', s.handler, 'attempt', s.attempts + 1, 'timeout_seconds', s.timeout_seconds,
-        'enqueued_at', clock_timestamp())
+        'priority', t.priority, 'enqueued_at', clock_timestamp())
 $$;

@@ -1,7 +1,9 @@
 -- For each of these tasks (their rows locked by the caller): moves every ready pending step
 -- to enqueued (move_steps) and sends its message (send_step_messages), then returns the
 -- task's step counts by state, from which the caller settles the task's own state
--- (src/state/task.rs). One call for a whole batch of tasks.
+-- (src/state/task.rs). One call for a whole batch of tasks. A task that has not started
+-- and must wait for its concurrency key (concurrency_waiting, decided under the key's row
+-- lock, lock_concurrency_keys) keeps its steps pending.
 --
 -- Its plans, measured in the bench's profile (docs/performance.md):
 -- plan_cache_mode: PL/pgSQL re-planned this function's statements on every call, 560 us
@@ -22,12 +24,16 @@ DECLARE
     v_states text[];
     v_attempts integer[];
     v_moved uuid[];
+    v_waiting uuid[];
 BEGIN
+    PERFORM tasker.lock_concurrency_keys(p_task_uuids);
+    v_waiting := tasker.concurrency_waiting(p_task_uuids);
     SELECT array_agg(r.step_uuid), array_agg(r.state), array_agg(r.attempts)
       INTO v_steps, v_states, v_attempts
       FROM tasker.steps_readiness(p_task_uuids) r
       JOIN tasker.tasks t ON t.task_uuid = r.task_uuid
-     WHERE r.ready AND r.state = 'pending' AND t.state IN ({{OPEN_TASK_STATES}});
+     WHERE r.ready AND r.state = 'pending' AND t.state IN ({{OPEN_TASK_STATES}})
+       AND NOT (r.task_uuid = ANY (v_waiting));
     IF v_steps IS NOT NULL THEN
         SELECT array_agg(m.step_uuid) INTO v_moved
           FROM tasker.move_steps(v_steps, v_states, v_attempts,

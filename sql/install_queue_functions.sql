@@ -9,7 +9,11 @@
 -- statement went from 0.84 to 0.30 ms per step with the table named in it, docs/performance.md),
 -- and pgmq.read sets one visibility timeout for the whole read, not one per step. A PL/pgSQL
 -- function names the queue's table in static SQL, so its plans are cached per connection.
--- The same locking as pgmq.read (FOR UPDATE SKIP LOCKED on the oldest visible messages).
+-- The same locking as pgmq.read (FOR UPDATE SKIP LOCKED), but the visible messages are taken
+-- highest task priority first (the message's "priority", build_step_message), then oldest
+-- first: the index q_<queue>_priority_idx, (priority DESC, msg_id), serves that order, so a
+-- backlog at one priority is read exactly as before (docs/operations.md, "Priority").
+-- While the queue's namespace is paused (queue_paused) the claim returns nothing.
 -- ensure_queue installs them with the queue; migrate! installs them again for every queue.
 CREATE OR REPLACE FUNCTION tasker.install_queue_functions(p_queue text) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -19,15 +23,22 @@ BEGIN
     IF NOT tasker.valid_queue_name(p_queue) THEN
         RAISE EXCEPTION 'invalid queue name %', quote_literal(p_queue);
     END IF;
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s '
+                   '((COALESCE((message->>''priority'')::integer, 0)) DESC, msg_id)',
+                   'q_' || p_queue || '_priority_idx', v_table);
     EXECUTE format($f$
         CREATE OR REPLACE FUNCTION tasker.%1$I(p_vt integer, p_qty integer, p_max_reads integer)
         RETURNS TABLE (msg_id bigint, read_ct integer, message text, claim text)
         LANGUAGE plpgsql AS $body$
         BEGIN
+            IF tasker.queue_paused(%3$L) THEN
+                RETURN;
+            END IF;
             RETURN QUERY
             WITH next AS (
                 SELECT q.msg_id FROM %2$s q WHERE q.vt <= clock_timestamp()
-                 ORDER BY q.msg_id LIMIT p_qty FOR UPDATE SKIP LOCKED),
+                 ORDER BY COALESCE((q.message->>'priority')::integer, 0) DESC, q.msg_id
+                 LIMIT p_qty FOR UPDATE SKIP LOCKED),
             m AS (
                 UPDATE %2$s m SET last_read_at = clock_timestamp(), read_ct = m.read_ct + 1,
                        vt = clock_timestamp() + make_interval(secs => tasker.message_timeout(m.message, p_vt))
@@ -35,9 +46,9 @@ BEGIN
                 RETURNING m.msg_id, m.read_ct, m.message)
             SELECT m.msg_id, m.read_ct, m.message::text,
                    tasker.claim_message(m.message, m.read_ct, p_max_reads)::text
-              FROM m ORDER BY m.msg_id;
+              FROM m ORDER BY COALESCE((m.message->>'priority')::integer, 0) DESC, m.msg_id;
         END;
-        $body$ $f$, 'queue_claim_' || p_queue, v_table);
+        $body$ $f$, 'queue_claim_' || p_queue, v_table, p_queue);
     EXECUTE format($f$
         CREATE OR REPLACE FUNCTION tasker.%1$I(p_msg_id bigint, p_result jsonb) RETURNS bigint
         LANGUAGE plpgsql AS $body$

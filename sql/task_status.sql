@@ -1,7 +1,8 @@
 -- A task's full status as one JSON document: the task, its step counts, and every step with
 -- its state, attempts, readiness (steps_readiness), results (with the metadata its handler
 -- attached, from the step's audit trail) and last error, in template
--- order. TaskerCore.task_status, wait_for_task, the dashboard and the CLI read it.
+-- order, and `waiting_for` when the task waits for its concurrency key (concurrency_waiting).
+-- TaskerCore.task_status, wait_for_task, the dashboard and the CLI read it.
 CREATE OR REPLACE FUNCTION tasker.task_status(p_task_uuid uuid) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     WITH steps AS (
@@ -16,6 +17,10 @@ LANGUAGE sql STABLE AS $$
         'initiator', t.initiator, 'source_system', t.source_system, 'reason', t.reason,
         'tags', to_jsonb(t.tags), 'priority', t.priority, 'idempotency_key', t.idempotency_key,
         'run_at', t.run_at, 'scheduled', COALESCE(t.run_at > clock_timestamp() AND t.state IN ({{OPEN_TASK_STATES}}), false),
+        'concurrency_key', t.concurrency_key,
+        'waiting_for', CASE WHEN t.task_uuid = ANY (tasker.concurrency_waiting(ARRAY[t.task_uuid]))
+                            THEN format('waiting for concurrency key %s (limit %s)',
+                                        t.concurrency_key, t.concurrency_limit) END,
         'created_at', t.created_at, 'updated_at', t.updated_at, 'completed_at', t.completed_at,
         'duration_ms', round(extract(epoch FROM (COALESCE(t.completed_at, clock_timestamp())
                                                   - t.created_at)) * 1000, 3),

@@ -26,6 +26,7 @@ module TaskerCore
       "graph" => ["Graph", "A template's or a task's DAG as Mermaid or Graphviz DOT (or PNG)"],
       "templates" => ["Templates", "List registered templates; validate or register YAML templates"],
       "schedules" => ["Schedules", "List, register (YAML) or remove recurring schedules"],
+      "namespaces" => ["Namespaces", "List paused namespaces; pause or resume a namespace's workers"],
       "demo" => ["Demo", "Run the example workflows end to end"],
       "web" => ["WebCommand", "Serve the web dashboard"],
       "help" => [nil, "This overview, or `help COMMAND` for one command"]

@@ -84,6 +84,29 @@ module TaskerCore
       Internal::Client.resolve_step(native, uuid.to_s, step_name.to_s, json, audit(actor, reason))
     end
 
+    # Stops every worker process from claiming the namespace's steps (from its next read, well
+    # within a second); steps already running finish. Stored in the database; the actor and
+    # reason are recorded. Returns false when the namespace was paused already.
+    def pause(namespace, actor: nil, reason: nil)
+      Internal::Client.pause_namespace(native, namespace_argument(namespace), audit(actor, reason))
+    end
+
+    # Undoes pause: the namespace's workers are woken and claim again. Returns false when it
+    # was not paused.
+    def resume(namespace, actor: nil, reason: nil)
+      Internal::Client.resume_namespace(native, namespace_argument(namespace), audit(actor, reason))
+    end
+
+    def paused?(namespace)
+      name = namespace_argument(namespace)
+      paused_namespaces.any? { |row| row["namespace"] == name }
+    end
+
+    # [{"namespace", "paused_by", "reason", "paused_at"}], by namespace.
+    def paused_namespaces
+      parse(Internal::Client.paused_namespaces(native))
+    end
+
     # What the database says now, and this process's orchestrator counters, as a Hash (see
     # TaskerCore::Metrics): tasks by template and state, steps by state, per-queue figures,
     # recent step duration percentiles. GET /metrics on the dashboard serves it to Prometheus.
@@ -127,6 +150,10 @@ module TaskerCore
 
     def parse(json)
       JSON.parse(json, max_nesting: false)
+    end
+
+    def namespace_argument(namespace)
+      Arguments.text(namespace.to_s, "namespace")
     end
 
     def audit(actor, reason)

@@ -112,6 +112,7 @@ module TaskerCore
             FROM tasker.tasks t CROSS JOIN LATERAL tasker.steps_readiness(ARRAY[t.task_uuid]) r
            WHERE #{UNFINISHED_TASK} AND r.ready AND r.state = 'pending'
              AND t.updated_at < now() - make_interval(secs => $1::double precision)
+             AND NOT (t.task_uuid = ANY (tasker.concurrency_waiting(ARRAY[t.task_uuid])))
         ) stuck ORDER BY age_seconds DESC NULLS LAST LIMIT $2
       SQL
     end

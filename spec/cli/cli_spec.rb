@@ -27,7 +27,7 @@ RSpec.describe "exe/tasker-core: usage, help, exit codes and errors" do
     expect(tasker_core("graph", "--help").out).to include("--format", "--png")
     # Every other command in this process (the same code path, without a process start each).
     require "tasker_core/cli"
-    %w[migrate orchestrator worker status task graph templates schedules demo web].each do |command|
+    %w[migrate orchestrator worker status task graph templates schedules namespaces demo web].each do |command|
       out = StringIO.new
       err = StringIO.new
       expect(TaskerCore::CLI.start([command, "--help"], out: out, err: err)).to eq(0), err.string
@@ -40,7 +40,7 @@ RSpec.describe "exe/tasker-core: usage, help, exit codes and errors" do
     unknown = tasker_core("frobnicate")
     expect(unknown.code).to eq(2)
     expect(unknown.err.lines.first).to eq("tasker-core: unknown command \"frobnicate\" (commands: migrate, " \
-                                          "orchestrator, worker, status, task, graph, templates, schedules, demo, " \
+                                          "orchestrator, worker, status, task, graph, templates, schedules, namespaces, demo, " \
                                           "web, help)\n")
 
     bad_option = tasker_core("status", "--frobnicate")

@@ -9,8 +9,8 @@ require "json"
 # automatically), so unit specs run without PostgreSQL.
 module TaskerTestDatabase
   DEFAULT_URL = "postgresql://postgres@127.0.0.1:54329/tasker_test"
-  TABLES = %w[rejected_task_requests step_transitions task_transitions workflow_step_edges workflow_steps tasks
-              named_tasks namespaces schedules].freeze
+  TABLES = %w[paused_namespaces namespace_controls rejected_task_requests step_transitions task_transitions
+              workflow_step_edges workflow_steps tasks named_tasks namespaces schedules].freeze
 
   @lock = Monitor.new
   @prepared = false

@@ -30,6 +30,9 @@ pub fn define(_ruby: &Ruby, internal: &RModule) -> Result<(), RbError> {
     m.define_module_function("resolve_step", function!(resolve_step, 5))?;
     m.define_module_function("process_results", function!(process_results, 2))?;
     m.define_module_function("new_task_uuid", function!(new_task_uuid, 0))?;
+    m.define_module_function("pause_namespace", function!(pause_namespace, 3))?;
+    m.define_module_function("resume_namespace", function!(resume_namespace, 3))?;
+    m.define_module_function("paused_namespaces", function!(paused_namespaces, 1))?;
     Ok(())
 }
 
@@ -122,6 +125,39 @@ fn wait_for_task(
 
 fn actor(ruby: &Ruby, hash: RHash) -> Result<Actor, RbError> {
     serde_magnus::deserialize(ruby, hash)
+}
+
+/// True when this call paused the namespace (false: it was paused already).
+fn pause_namespace(
+    ruby: &Ruby,
+    settings: RHash,
+    namespace: String,
+    who: RHash,
+) -> Result<bool, RbError> {
+    let who = actor(ruby, who)?;
+    with_client(ruby, settings, |c| async move {
+        store::pauses::pause(&c.pool, &namespace, &who).await
+    })
+}
+
+/// True when this call resumed the namespace (false: it was not paused).
+fn resume_namespace(
+    ruby: &Ruby,
+    settings: RHash,
+    namespace: String,
+    who: RHash,
+) -> Result<bool, RbError> {
+    let who = actor(ruby, who)?;
+    with_client(ruby, settings, |c| async move {
+        store::pauses::resume(&c.pool, &namespace, &who).await
+    })
+}
+
+/// The paused namespaces as JSON text (store::pauses::list).
+fn paused_namespaces(ruby: &Ruby, settings: RHash) -> Result<String, RbError> {
+    with_client(ruby, settings, |c| async move {
+        store::pauses::list(&c.pool).await
+    })
 }
 
 /// Returns the task's new state.

@@ -121,7 +121,9 @@ pub fn settle(current: TaskState, counts: &StepCounts) -> Option<TaskState> {
     } else if active == 0 && counts.get(StepState::Error) > 0 {
         // Nothing is in flight and the pending rest hangs off a failed step.
         TaskState::Error
-    } else if active > 0 || counts.get(StepState::Pending) > 0 {
+    } else if active > 0 || (counts.get(StepState::Pending) > 0 && current != TaskState::Pending) {
+        // A task that has not started stays pending until a step is out (it may be waiting
+        // for its concurrency key).
         TaskState::InProgress
     } else {
         return None;
@@ -184,6 +186,13 @@ mod tests {
         assert_eq!(settle(InProgress, &blocked), Some(Error));
         let retrying = counts(&[(StepState::Error, 1), (StepState::WaitingForRetry, 1)]);
         assert_eq!(settle(InProgress, &retrying), None);
+    }
+
+    #[test]
+    fn stays_pending_until_a_step_is_out() {
+        let waiting = counts(&[(StepState::Pending, 2)]);
+        assert_eq!(settle(Pending, &waiting), None);
+        assert_eq!(settle(InProgress, &waiting), None);
     }
 
     #[test]

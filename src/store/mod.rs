@@ -2,6 +2,7 @@
 
 pub mod controls;
 pub mod migrate;
+pub mod pauses;
 pub mod pool;
 pub mod recovery;
 pub mod requests;

@@ -39,7 +39,9 @@ pub async fn transition_task(
 }
 
 /// Moves tasks from the state we locked to their next one, records each transition and
-/// notifies the waiters of the finished ones at commit: one statement for any number.
+/// notifies the waiters of the finished ones at commit: one statement for any number. Tasks
+/// that finish free their concurrency-key slots here, in the same transaction
+/// (start_waiting).
 pub async fn transition_tasks(
     conn: &mut PgConnection,
     moves: &[(Uuid, TaskState, TaskState)],
@@ -84,6 +86,30 @@ pub async fn transition_tasks(
     for (task_uuid, from, to) in moves {
         debug!(%task_uuid, %from, %to, reason, "task transition");
     }
+    let finished: Vec<Uuid> = moves
+        .iter()
+        .filter(|m| m.2.is_finished())
+        .map(|m| m.0)
+        .collect();
+    start_waiting(conn, &finished).await
+}
+
+/// These tasks just finished: the tasks waiting for their concurrency keys that may start now
+/// (tasker.concurrency_next, rows locked) are advanced. They start, so they finish nothing
+/// and this goes one level deep.
+async fn start_waiting(conn: &mut PgConnection, finished: &[Uuid]) -> Result<()> {
+    if finished.is_empty() {
+        return Ok(());
+    }
+    let next: Vec<Uuid> = sqlx::query_scalar("SELECT tasker.concurrency_next($1)")
+        .bind(finished)
+        .fetch_all(&mut *conn)
+        .await?;
+    if next.is_empty() {
+        return Ok(());
+    }
+    let tasks: Vec<(Uuid, TaskState)> = next.into_iter().map(|u| (u, TaskState::Pending)).collect();
+    Box::pin(advance_all(conn, &tasks, "concurrency key free")).await?;
     Ok(())
 }
 

@@ -1,9 +1,12 @@
 //! Task creation: the task, its steps and edges, and the root steps' messages, in one
 //! transaction.
 
+use std::collections::HashSet;
+use std::sync::{Mutex, OnceLock};
+
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
-use tracing::{info, instrument};
+use tracing::{info, instrument, warn};
 use uuid::Uuid;
 
 use super::settle::advance;
@@ -231,6 +234,40 @@ async fn existing_task(
     })
 }
 
+/// The task's concurrency key and limit, when its template declares one and its context has
+/// the key. A context without it runs unlimited, which is logged once per template (and
+/// process).
+fn concurrency_key(template: &Template, req: &TaskRequest) -> Result<Option<(String, i32)>> {
+    let Some(concurrency) = &template.concurrency else {
+        return Ok(None);
+    };
+    let context: Option<serde_json::Value> = req
+        .context
+        .as_ref()
+        .map(|raw| serde_json::from_str(raw.get()))
+        .transpose()?;
+    let key = concurrency.key_value(context.as_ref(), &template.default_context);
+    if key.is_none() {
+        static WARNED: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
+        let label = template.label();
+        let first = WARNED
+            .get_or_init(Default::default)
+            .lock()
+            .map(|mut seen| seen.insert(label.clone()))
+            .unwrap_or(false);
+        if first {
+            warn!(
+                template = %label,
+                key = %concurrency.key,
+                "a task's context has no concurrency key {}: such tasks run unlimited \
+                 (logged once per template)",
+                concurrency.key
+            );
+        }
+    }
+    Ok(key.map(|k| (k, concurrency.limit)))
+}
+
 /// The task, its steps and edges and their first audit rows, in ONE statement of any size.
 /// Returns false (and writes nothing) when the idempotency key or the uuid names an existing
 /// task.
@@ -246,13 +283,16 @@ async fn insert_task(
     let c = StepColumns::new(config, template)?;
     let context = req.context.as_ref().map(|c| c.get()).unwrap_or("{}");
     let default_context = serde_json::to_string(&template.default_context)?;
+    let (key, limit) = concurrency_key(template, req)?.unzip();
     // The steps' foreign key to their task is checked at the end of the statement, once the
     // task row is in; if the task is not inserted (idempotency key taken), nothing else is.
     let created: Option<i64> = sqlx::query_scalar(
         "WITH task AS (
            INSERT INTO tasker.tasks (task_uuid, named_task_id, namespace, name, version, context,
-                                     initiator, source_system, reason, tags, priority, idempotency_key, run_at)
-           VALUES ($2, $16, $17, $18, $19, $27::jsonb || $20::jsonb, $21, $22, $23, $24, $25, $26, $28)
+                                     initiator, source_system, reason, tags, priority, idempotency_key, run_at,
+                                     concurrency_key, concurrency_limit)
+           VALUES ($2, $16, $17, $18, $19, $27::jsonb || $20::jsonb, $21, $22, $23, $24, $25, $26,
+                   $28, $29, $30)
            ON CONFLICT DO NOTHING
            RETURNING task_uuid),
          steps AS (
@@ -303,6 +343,8 @@ async fn insert_task(
     .bind(&req.idempotency_key)
     .bind(default_context)
     .bind(req.run_at)
+    .bind(key)
+    .bind(limit)
     .fetch_optional(&mut *conn)
     .await?;
     Ok(created.is_some())

@@ -2,12 +2,14 @@
 //! anything reaches the database. Two formats are read into one model: the native one and
 //! the Tasker family's (tasker.rs).
 
+mod concurrency;
 mod context_schema;
 mod lineage;
 mod model;
 mod tasker;
 mod validate;
 
+pub use concurrency::Concurrency;
 pub use context_schema::violations as context_violations;
 pub use lineage::{lineage, Lineage};
 pub use model::{RetryPolicy, StepTemplate, Template, DEFAULT_OPTIONS};

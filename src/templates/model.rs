@@ -1,6 +1,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::concurrency::Concurrency;
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Template {
@@ -22,6 +24,9 @@ pub struct Template {
     /// Task-level configuration, kept with the template.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub handler_config: Map<String, Value>,
+    /// At most `limit` tasks with the same value at `key` in their context run at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<Concurrency>,
     /// What a template in the Tasker format says that the engine keeps but does not act on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tasker: Option<TaskerInfo>,

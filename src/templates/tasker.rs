@@ -224,6 +224,7 @@ fn convert(value: Value, environment: &str) -> Result<Template, String> {
         default_context: t.default_context,
         default_options: t.default_options,
         handler_config: t.handler_config,
+        concurrency: None,
         tasker: Some(TaskerInfo {
             module_namespace: t.module_namespace,
             task_handler_class: t.task_handler_class,

@@ -121,6 +121,9 @@ fn task_problems(t: &Template, out: &mut Vec<String>) {
     if let Some(problem) = t.context_schema.as_ref().and_then(schema_problem) {
         out.push(problem);
     }
+    if let Some(concurrency) = &t.concurrency {
+        out.extend(concurrency.problems());
+    }
     for (key, value) in &t.default_options {
         let fits = match key.as_str() {
             "tags" => value

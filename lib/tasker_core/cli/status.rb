@@ -2,6 +2,7 @@
 
 require "time"
 require "tasker_core/cli/command"
+require "tasker_core/cli/namespaces"
 require "tasker_core/status_queries"
 
 module TaskerCore
@@ -12,7 +13,8 @@ module TaskerCore
         What the database says right now: tasks by state for each namespace/name, every queue's
         depth (visible, in flight, delayed for a retry) and oldest message age, archived (poison)
         messages, steps that look stuck, steps waiting for a retry, tasks scheduled to start later
-        (create_task(run_at:/delay:)), and the tasker-core processes connected. Read-only.
+        (create_task(run_at:/delay:)), the paused namespaces, and the tasker-core processes connected.
+        Read-only.
       TEXT
 
       DURATION = /\A(\d+(?:\.\d+)?)(s|m|h|d)?\z/
@@ -55,7 +57,7 @@ module TaskerCore
           stuck_steps: queries.stuck_steps(after_seconds: @options[:stuck_after], limit: @options[:limit]),
           retrying_steps: queries.retrying_steps(limit: @options[:limit]),
           scheduled_tasks: queries.scheduled_tasks(limit: @options[:limit]),
-          connections: queries.connections }
+          connections: queries.connections, paused_namespaces: TaskerCore.paused_namespaces }
       rescue PG::Error => e
         raise TaskerCore::DatabaseError, "status query failed: #{e.message.lines.first.to_s.strip}"
       ensure
@@ -71,6 +73,7 @@ module TaskerCore
         section("Steps waiting for retry", retry_table(report[:retrying_steps]))
         section("Scheduled tasks (not started yet)", scheduled_table(report[:scheduled_tasks]))
         section("Connected tasker-core processes", connections_table(report[:connections]))
+        section("Paused namespaces", Namespaces.paused_table(report[:paused_namespaces]))
       end
 
       def section(title, table)

@@ -4,7 +4,8 @@ require "json"
 
 module TaskerCore
   class Web
-    # The actions: cancel a task, retry a failed task, resolve a step with a JSON result.
+    # The actions: cancel a task, retry a failed task, resolve a step with a JSON result; pause
+    # and resume a namespace's workers (back to the overview).
     # Each is a form POST that needs actions enabled and the session's CSRF token; it calls the
     # public API with the operator (#actor_for) and a reason, which the transitions record,
     # then redirects back to the task (303).
@@ -32,7 +33,27 @@ module TaskerCore
         end
       end
 
+      def pause_action(request, params, csrf)
+        namespace_control(request, params, csrf, :pause, "paused")
+      end
+
+      def resume_action(request, params, csrf)
+        namespace_control(request, params, csrf, :resume, "resumed")
+      end
+
       private
+
+      def namespace_control(request, params, csrf, action, done)
+        refusal = refuse(request, csrf)
+        return refusal if refusal
+
+        namespace = params.fetch("name")
+        TaskerCore.public_send(action, namespace, actor: actor_for(request.env),
+                                                  reason: reason(request, "#{done} from the dashboard"))
+        redirect(request, "/?#{Rack::Utils.build_query("done" => done, "namespace" => namespace)}")
+      rescue TaskerCore::ArgumentError => e
+        action_error(request, 422, "Not possible", e.message)
+      end
 
       # Raised for a results field that is not JSON.
       class InvalidResults < StandardError; end

@@ -7,13 +7,18 @@ module TaskerCore
       NOTICES = {
         "cancelled" => "The task was cancelled.",
         "retried" => "The task's failed steps were sent back to run again.",
-        "resolved" => "The step was resolved by hand; its dependents can run now."
+        "resolved" => "The step was resolved by hand; its dependents can run now.",
+        "paused" => "Paused: no worker claims this namespace's steps until it is resumed; running steps finish.",
+        "resumed" => "Resumed: the namespace's workers claim its steps again."
       }.freeze
 
       def overview_page(request, _params, csrf)
         page = view(request, csrf)
+        notice = NOTICES[request.GET["done"].to_s] if %w[paused resumed].include?(request.GET["done"])
+        paused = TaskerCore.paused_namespaces.to_h { |row| [row["namespace"], row] }
         html(200, page.page(:overview, title: "Overview", nav: :overview, overview: queries.overview,
-                                       orchestrator: local_orchestrator))
+                                       orchestrator: local_orchestrator, paused: paused,
+                                       notice: notice && "#{request.GET["namespace"]}: #{notice}"))
       end
 
       def tasks_page(request, _params, csrf)

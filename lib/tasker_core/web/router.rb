@@ -17,6 +17,8 @@ module TaskerCore
         ["POST", "/tasks/:uuid/cancel", :cancel_action],
         ["POST", "/tasks/:uuid/retry", :retry_action],
         ["POST", "/tasks/:uuid/steps/:step/resolve", :resolve_action],
+        ["POST", "/namespaces/:name/pause", :pause_action],
+        ["POST", "/namespaces/:name/resume", :resume_action],
         ["GET", "/api/overview", :api_overview],
         ["GET", "/api/tasks", :api_tasks],
         ["GET", "/api/tasks/:uuid", :api_task],
