@@ -504,6 +504,127 @@ $$;
 
 
 --
+-- Name: purge_archived(uuid[], uuid[], boolean); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.purge_archived(p_task_uuids uuid[], p_step_uuids uuid[], p_delete boolean) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_queue text;
+    v_rows  bigint;
+    v_total bigint := 0;
+    v_tasks text[] := p_task_uuids::text[];
+    v_steps text[] := p_step_uuids::text[];
+BEGIN
+    IF cardinality(v_tasks) = 0 THEN
+        RETURN 0;
+    END IF;
+    FOR v_queue IN SELECT m.queue_name FROM pgmq.meta m ORDER BY m.queue_name LOOP
+        CONTINUE WHEN NOT tasker.valid_queue_name(v_queue);
+        IF p_delete THEN
+            EXECUTE format('DELETE FROM pgmq.%I
+                             WHERE message->>''task_uuid'' = ANY ($1)
+                                OR message->>''step_uuid'' = ANY ($2)', 'a_' || v_queue)
+              USING v_tasks, v_steps;
+            GET DIAGNOSTICS v_rows = ROW_COUNT;
+        ELSE
+            EXECUTE format('SELECT count(*) FROM pgmq.%I
+                             WHERE message->>''task_uuid'' = ANY ($1)
+                                OR message->>''step_uuid'' = ANY ($2)', 'a_' || v_queue)
+              INTO v_rows
+              USING v_tasks, v_steps;
+        END IF;
+        v_total := v_total + v_rows;
+    END LOOP;
+    RETURN v_total;
+END;
+$_$;
+
+
+--
+-- Name: purge_counts(timestamp with time zone); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.purge_counts(p_cutoff timestamp with time zone) RETURNS TABLE(tasks bigint, workflow_steps bigint, workflow_step_edges bigint, task_transitions bigint, step_transitions bigint, archived_messages bigint)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_tasks uuid[];
+    v_steps uuid[];
+BEGIN
+    SELECT coalesce(array_agg(u), '{}') INTO v_tasks FROM tasker.purgeable_tasks(p_cutoff, NULL) u;
+    SELECT coalesce(array_agg(s.step_uuid), '{}') INTO v_steps
+      FROM tasker.workflow_steps s WHERE s.task_uuid = ANY (v_tasks);
+    tasks := cardinality(v_tasks);
+    workflow_steps := cardinality(v_steps);
+    SELECT count(*) INTO workflow_step_edges
+      FROM tasker.workflow_step_edges e WHERE e.from_step = ANY (v_steps);
+    SELECT count(*) INTO task_transitions
+      FROM tasker.task_transitions x WHERE x.task_uuid = ANY (v_tasks);
+    SELECT count(*) INTO step_transitions
+      FROM tasker.step_transitions x WHERE x.task_uuid = ANY (v_tasks);
+    archived_messages := tasker.purge_archived(v_tasks, v_steps, false);
+    RETURN NEXT;
+END;
+$$;
+
+
+--
+-- Name: purge_tasks(timestamp with time zone, integer); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.purge_tasks(p_cutoff timestamp with time zone, p_limit integer) RETURNS TABLE(tasks bigint, workflow_steps bigint, workflow_step_edges bigint, task_transitions bigint, step_transitions bigint, archived_messages bigint)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_tasks uuid[];
+    v_steps uuid[];
+BEGIN
+    SELECT coalesce(array_agg(t.task_uuid), '{}') INTO v_tasks
+      FROM (SELECT t.task_uuid
+              FROM tasker.tasks t
+             WHERE t.task_uuid IN (SELECT tasker.purgeable_tasks(p_cutoff, p_limit))
+               AND t.completed_at < p_cutoff
+               AND t.state IN ('complete', 'error', 'cancelled', 'resolved_manually')
+               FOR UPDATE SKIP LOCKED) t;
+    SELECT coalesce(array_agg(s.step_uuid), '{}') INTO v_steps
+      FROM tasker.workflow_steps s WHERE s.task_uuid = ANY (v_tasks);
+
+    archived_messages := tasker.purge_archived(v_tasks, v_steps, true);
+    DELETE FROM tasker.step_transitions x WHERE x.task_uuid = ANY (v_tasks);
+    GET DIAGNOSTICS step_transitions = ROW_COUNT;
+    DELETE FROM tasker.task_transitions x WHERE x.task_uuid = ANY (v_tasks);
+    GET DIAGNOSTICS task_transitions = ROW_COUNT;
+    DELETE FROM tasker.workflow_step_edges e WHERE e.from_step = ANY (v_steps);
+    GET DIAGNOSTICS workflow_step_edges = ROW_COUNT;
+    DELETE FROM tasker.workflow_steps s WHERE s.task_uuid = ANY (v_tasks);
+    GET DIAGNOSTICS workflow_steps = ROW_COUNT;
+    DELETE FROM tasker.tasks t WHERE t.task_uuid = ANY (v_tasks);
+    GET DIAGNOSTICS tasks = ROW_COUNT;
+    RETURN NEXT;
+END;
+$$;
+
+
+--
+-- Name: purgeable_tasks(timestamp with time zone, integer); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.purgeable_tasks(p_cutoff timestamp with time zone, p_limit integer) RETURNS SETOF uuid
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT t.task_uuid
+      FROM tasker.tasks t
+     WHERE t.completed_at IS NOT NULL
+       AND t.completed_at < p_cutoff
+       AND t.state IN ('complete', 'error', 'cancelled', 'resolved_manually')
+     ORDER BY t.completed_at
+     LIMIT p_limit
+$$;
+
+
+--
 -- Name: queue_claim_tasker_step_results(integer, integer, integer); Type: FUNCTION; Schema: tasker; Owner: -
 --
 
@@ -1188,6 +1309,13 @@ CREATE INDEX task_transitions_task_idx ON tasker.task_transitions USING btree (t
 --
 
 CREATE INDEX tasks_active_idx ON tasker.tasks USING btree (created_at) WHERE (state = ANY (ARRAY['pending'::text, 'in_progress'::text]));
+
+
+--
+-- Name: tasks_completed_idx; Type: INDEX; Schema: tasker; Owner: -
+--
+
+CREATE INDEX tasks_completed_idx ON tasker.tasks USING btree (completed_at) WHERE (completed_at IS NOT NULL);
 
 
 --

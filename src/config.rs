@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 
 pub use redact::redact_url;
 pub use settings::{
-    find as settings_find, Default, Rule, Setting, Value, MAX_COUNT, MAX_SECONDS, SETTINGS,
+    find as settings_find, Default, Rule, Setting, Value, MAX_COUNT, MAX_RETENTION, MAX_SECONDS,
+    MIN_RETENTION, RECOMMENDED_RETENTION, SETTINGS,
 };
 
 /// A message the orchestrator consumes (a result in `tasker_step_results`, a request in
@@ -43,6 +44,8 @@ pub struct Config {
     /// How long past its timeout an active step may go without any message before the sweep
     /// treats it as lost.
     pub claim_grace_seconds: f64,
+    /// Seconds the sweep keeps a finished task before purging it; 0: never purged.
+    pub retention: f64,
 }
 
 impl Config {
@@ -69,6 +72,7 @@ impl Config {
             poll_interval: float("poll_interval"),
             sweep_interval: float("sweep_interval"),
             claim_grace_seconds: float("claim_grace_seconds"),
+            retention: float("retention"),
         }
     }
 
@@ -101,6 +105,7 @@ impl Config {
             ("poll_interval", Value::Float(v)) => self.poll_interval = v,
             ("sweep_interval", Value::Float(v)) => self.sweep_interval = v,
             ("claim_grace_seconds", Value::Float(v)) => self.claim_grace_seconds = v,
+            ("retention", Value::Float(v)) => self.retention = v,
             (key, _) => {
                 return Err(Error::Config(format!(
                     "configuration key {key} is not a process setting"
@@ -143,11 +148,18 @@ impl Config {
                 "claim_grace_seconds",
                 Value::Float(self.claim_grace_seconds),
             ),
+            ("retention", Value::Float(self.retention)),
         ];
         for (key, value) in checks {
             settings::find(key)
                 .ok_or_else(|| Error::Config(format!("unknown configuration key {key:?}")))?
                 .check(value)?;
+        }
+        if self.retention > 0.0 && self.retention < MIN_RETENTION {
+            return Err(Error::Config(format!(
+                "retention must be 0 (off) or at least {MIN_RETENTION} seconds, got {}",
+                self.retention
+            )));
         }
         if self.max_backoff_seconds < self.backoff_base_seconds {
             return Err(Error::Config(format!(
@@ -198,6 +210,17 @@ mod tests {
             refused(key, Value::Float(-1.0));
         }
         refused("backoff_base_seconds", Value::Float(1e300));
+    }
+
+    #[test]
+    fn retention_is_off_or_at_least_an_hour() {
+        assert_eq!(Config::for_url("postgres://x@y/z").retention, 0.0);
+        assert!(with("retention", Value::Int(0)).is_ok());
+        let kept = with("retention", Value::Float(RECOMMENDED_RETENTION)).map(|c| c.retention);
+        assert_eq!(kept.ok(), Some(RECOMMENDED_RETENTION));
+        assert!(refused("retention", Value::Int(60)).contains("0 (off) or at least 3600"));
+        refused("retention", Value::Float(-1.0));
+        refused("retention", Value::Float(MAX_RETENTION * 2.0));
     }
 
     #[test]

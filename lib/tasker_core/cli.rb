@@ -25,6 +25,7 @@ module TaskerCore
       "task" => ["TaskCommand", "One task and its steps: states, attempts, timings, errors"],
       "graph" => ["Graph", "A template's or a task's DAG as Mermaid or Graphviz DOT (or PNG)"],
       "templates" => ["Templates", "List registered templates; validate or register YAML templates"],
+      "purge" => ["Purge", "Delete finished tasks older than an age (retention)"],
       "demo" => ["Demo", "Run the example workflows end to end"],
       "web" => ["WebCommand", "Serve the web dashboard"],
       "help" => [nil, "This overview, or `help COMMAND` for one command"]

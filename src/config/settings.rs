@@ -8,6 +8,13 @@ use crate::error::{Error, Result};
 /// The longest interval or timeout any setting may name: one day. Past it, durations stop
 /// being useful and start overflowing timers and timestamps.
 pub const MAX_SECONDS: f64 = 86_400.0;
+/// The longest retention: ten years.
+pub const MAX_RETENTION: f64 = 10.0 * 365.0 * 86_400.0;
+/// The shortest retention other than 0 (off): an hour, so a task is never purged while
+/// someone is still waiting on or looking at it.
+pub const MIN_RETENTION: f64 = 3600.0;
+/// The retention docs/operations.md recommends: 14 days.
+pub const RECOMMENDED_RETENTION: f64 = 14.0 * 86_400.0;
 /// The largest pool, concurrency or batch any setting may ask for.
 pub const MAX_COUNT: i64 = 1000;
 
@@ -101,7 +108,7 @@ const fn worker(key: &'static str, default: Default, rule: Rule) -> Setting {
     }
 }
 
-pub const SETTINGS: [Setting; 16] = [
+pub const SETTINGS: [Setting; 17] = [
     process(
         "database_url",
         Default::Text("postgresql://postgres@127.0.0.1:54329/tasker_development"),
@@ -148,6 +155,17 @@ pub const SETTINGS: [Setting; 16] = [
         Rule::Seconds {
             min: 0.0,
             max: MAX_SECONDS,
+            above_min: false,
+        },
+    ),
+    // Seconds a finished task is kept before the orchestrator's sweep purges it; 0 keeps
+    // everything (off). docs/operations.md recommends RECOMMENDED_RETENTION.
+    process(
+        "retention",
+        Default::Float(0.0),
+        Rule::Seconds {
+            min: 0.0,
+            max: MAX_RETENTION,
             above_min: false,
         },
     ),

@@ -6,6 +6,7 @@ pub mod pool;
 pub mod recovery;
 pub mod requests;
 pub mod results;
+pub mod retention;
 pub mod settle;
 pub mod status;
 mod step_columns;

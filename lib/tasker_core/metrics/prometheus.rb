@@ -28,6 +28,7 @@ module TaskerCore
         "tasks_requested" => "Tasks created from the task requests queue.",
         "tasks_swept" => "Tasks the recovery sweep moved on.",
         "steps_recovered" => "Lost steps the recovery sweep enqueued again.",
+        "tasks_purged" => "Finished tasks the sweep purged (the retention setting).",
         "errors" => "Errors in the orchestrator's loops.",
         "disconnects" => "Times the orchestrator lost its database connection.",
         "loop_restarts" => "Orchestrator loops that died and were started again."
