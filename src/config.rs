@@ -29,6 +29,8 @@ pub const LOG_LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "o
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub database_url: String,
+    /// A replica for status reads ("" for none); Ruby routes those reads (TaskerCore::Configuration#read_url).
+    pub read_database_url: String,
     /// Connections of the pool Ruby's calls (create_task, status, ...) use.
     pub pool_size: u32,
     /// Connections of the orchestrator's own pool (its LISTEN connections are extra).
@@ -61,6 +63,7 @@ impl Config {
         let float = |key| settings::default_float(key);
         Config {
             database_url: settings::default_text("database_url").to_string(),
+            read_database_url: settings::default_text("read_database_url").to_string(),
             pool_size: int("pool_size") as u32,
             orchestrator_pool_size: int("orchestrator_pool_size") as u32,
             log_level: settings::default_text("log_level").to_string(),
@@ -94,6 +97,7 @@ impl Config {
     fn set(&mut self, key: &str, value: Value) -> Result<()> {
         match (key, value) {
             ("database_url", Value::Text(v)) => self.database_url = v,
+            ("read_database_url", Value::Text(v)) => self.read_database_url = v,
             ("log_level", Value::Text(v)) => self.log_level = v,
             ("pool_size", Value::Int(v)) => self.pool_size = v as u32,
             ("orchestrator_pool_size", Value::Int(v)) => self.orchestrator_pool_size = v as u32,
@@ -119,6 +123,10 @@ impl Config {
     pub fn validate(&self) -> Result<()> {
         let checks = [
             ("database_url", Value::Text(self.database_url.clone())),
+            (
+                "read_database_url",
+                Value::Text(self.read_database_url.clone()),
+            ),
             ("log_level", Value::Text(self.log_level.clone())),
             ("pool_size", Value::Int(self.pool_size.into())),
             (
@@ -210,6 +218,20 @@ mod tests {
             refused(key, Value::Float(-1.0));
         }
         refused("backoff_base_seconds", Value::Float(1e300));
+    }
+
+    #[test]
+    fn the_read_url_is_empty_or_a_url() {
+        assert_eq!(Config::for_url("postgres://x@y/z").read_database_url, "");
+        let url = "postgres://r@replica:5433/z";
+        let read = with("read_database_url", Value::Text(url.into())).map(|c| c.read_database_url);
+        assert_eq!(read.ok().as_deref(), Some(url));
+        let err = refused(
+            "read_database_url",
+            Value::Text("postgres://u:pw@h:x/d".into()),
+        );
+        assert!(err.contains("port") && !err.contains("pw"), "{err}");
+        refused("read_database_url", Value::Int(1));
     }
 
     #[test]

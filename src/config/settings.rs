@@ -57,6 +57,8 @@ pub enum Rule {
     Choice(&'static [&'static str]),
     /// A postgres:// URL that `conninfo::parse` accepts.
     Url,
+    /// Such a URL, or "" for none.
+    OptionalUrl,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -108,12 +110,15 @@ const fn worker(key: &'static str, default: Default, rule: Rule) -> Setting {
     }
 }
 
-pub const SETTINGS: [Setting; 17] = [
+pub const SETTINGS: [Setting; 18] = [
     process(
         "database_url",
         Default::Text("postgresql://postgres@127.0.0.1:54329/tasker_development"),
         Rule::Url,
     ),
+    // A streaming replica for the reads of the dashboard, the CLI, metrics and task_status;
+    // "" reads the primary (database_url).
+    process("read_database_url", Default::Text(""), Rule::OptionalUrl),
     process("pool_size", Default::Int(10), count(MAX_COUNT)),
     // One connection per loop (results, requests, sweep) and one spare.
     process("orchestrator_pool_size", Default::Int(4), count(MAX_COUNT)),
@@ -212,7 +217,7 @@ impl Setting {
     pub fn check(&self, value: Value) -> Result<Value> {
         let refuse = |what: String| {
             let shown = match (&self.rule, &value) {
-                (Rule::Url, Value::Text(url)) => super::redact_url(url),
+                (Rule::Url | Rule::OptionalUrl, Value::Text(url)) => super::redact_url(url),
                 _ => value.to_string(),
             };
             Err(Error::Config(format!(
@@ -256,11 +261,13 @@ impl Setting {
             (Rule::Fraction, _) => refuse("between 0 and 1".into()),
             (Rule::Choice(list), Value::Text(v)) if list.contains(&v.as_str()) => Ok(value),
             (Rule::Choice(list), _) => refuse(format!("one of {}", list.join(", "))),
-            (Rule::Url, Value::Text(url)) => match conninfo::options(url) {
+            (Rule::OptionalUrl, Value::Text(url)) if url.is_empty() => Ok(value),
+            (Rule::Url | Rule::OptionalUrl, Value::Text(url)) => match conninfo::options(url) {
                 Ok(_) => Ok(value),
                 Err(why) => refuse(format!("a postgres:// URL ({why})")),
             },
             (Rule::Url, _) => refuse("a postgres:// URL".into()),
+            (Rule::OptionalUrl, _) => refuse("a postgres:// URL or \"\"".into()),
         }
     }
 }
