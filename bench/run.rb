@@ -24,7 +24,7 @@ module Bench
     ORDER = [
       ["limit", Sections::Limit], ["creation", Sections::Creation], ["throughput", Sections::Throughput],
       ["latency", Sections::Latency], ["profile", Sections::Profile], ["history", Sections::History],
-      ["memory", Sections::Memory], ["peers", Sections::Peers]
+      ["retention", Sections::Retention], ["memory", Sections::Memory], ["peers", Sections::Peers]
     ].freeze
 
     def initialize(options)

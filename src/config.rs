@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 
 pub use redact::redact_url;
 pub use settings::{
-    find as settings_find, Default, Rule, Setting, Value, MAX_COUNT, MAX_SECONDS, SETTINGS,
+    find as settings_find, Default, Rule, Setting, Value, MAX_COUNT, MAX_RETENTION, MAX_SECONDS,
+    MIN_RETENTION, RECOMMENDED_RETENTION, SETTINGS,
 };
 
 /// A message the orchestrator consumes (a result in `tasker_step_results`, a request in
@@ -28,6 +29,8 @@ pub const LOG_LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "o
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub database_url: String,
+    /// A replica for status reads ("" for none); Ruby routes those reads (TaskerCore::Configuration#read_url).
+    pub read_database_url: String,
     /// Connections of the pool Ruby's calls (create_task, status, ...) use.
     pub pool_size: u32,
     /// Connections of the orchestrator's own pool (its LISTEN connections are extra).
@@ -45,6 +48,8 @@ pub struct Config {
     pub claim_grace_seconds: f64,
     /// How many due fire times of a schedule are fired at once (the latest; after downtime).
     pub schedule_catch_up: u32,
+    /// Seconds the sweep keeps a finished task before purging it; 0: never purged.
+    pub retention: f64,
 }
 
 impl Config {
@@ -60,6 +65,7 @@ impl Config {
         let float = |key| settings::default_float(key);
         Config {
             database_url: settings::default_text("database_url").to_string(),
+            read_database_url: settings::default_text("read_database_url").to_string(),
             pool_size: int("pool_size") as u32,
             orchestrator_pool_size: int("orchestrator_pool_size") as u32,
             log_level: settings::default_text("log_level").to_string(),
@@ -72,6 +78,7 @@ impl Config {
             sweep_interval: float("sweep_interval"),
             claim_grace_seconds: float("claim_grace_seconds"),
             schedule_catch_up: int("schedule_catch_up") as u32,
+            retention: float("retention"),
         }
     }
 
@@ -93,6 +100,7 @@ impl Config {
     fn set(&mut self, key: &str, value: Value) -> Result<()> {
         match (key, value) {
             ("database_url", Value::Text(v)) => self.database_url = v,
+            ("read_database_url", Value::Text(v)) => self.read_database_url = v,
             ("log_level", Value::Text(v)) => self.log_level = v,
             ("pool_size", Value::Int(v)) => self.pool_size = v as u32,
             ("orchestrator_pool_size", Value::Int(v)) => self.orchestrator_pool_size = v as u32,
@@ -105,6 +113,7 @@ impl Config {
             ("sweep_interval", Value::Float(v)) => self.sweep_interval = v,
             ("claim_grace_seconds", Value::Float(v)) => self.claim_grace_seconds = v,
             ("schedule_catch_up", Value::Int(v)) => self.schedule_catch_up = v as u32,
+            ("retention", Value::Float(v)) => self.retention = v,
             (key, _) => {
                 return Err(Error::Config(format!(
                     "configuration key {key} is not a process setting"
@@ -118,6 +127,10 @@ impl Config {
     pub fn validate(&self) -> Result<()> {
         let checks = [
             ("database_url", Value::Text(self.database_url.clone())),
+            (
+                "read_database_url",
+                Value::Text(self.read_database_url.clone()),
+            ),
             ("log_level", Value::Text(self.log_level.clone())),
             ("pool_size", Value::Int(self.pool_size.into())),
             (
@@ -151,11 +164,18 @@ impl Config {
                 "schedule_catch_up",
                 Value::Int(self.schedule_catch_up.into()),
             ),
+            ("retention", Value::Float(self.retention)),
         ];
         for (key, value) in checks {
             settings::find(key)
                 .ok_or_else(|| Error::Config(format!("unknown configuration key {key:?}")))?
                 .check(value)?;
+        }
+        if self.retention > 0.0 && self.retention < MIN_RETENTION {
+            return Err(Error::Config(format!(
+                "retention must be 0 (off) or at least {MIN_RETENTION} seconds, got {}",
+                self.retention
+            )));
         }
         if self.max_backoff_seconds < self.backoff_base_seconds {
             return Err(Error::Config(format!(
@@ -206,6 +226,31 @@ mod tests {
             refused(key, Value::Float(-1.0));
         }
         refused("backoff_base_seconds", Value::Float(1e300));
+    }
+
+    #[test]
+    fn the_read_url_is_empty_or_a_url() {
+        assert_eq!(Config::for_url("postgres://x@y/z").read_database_url, "");
+        let url = "postgres://r@replica:5433/z";
+        let read = with("read_database_url", Value::Text(url.into())).map(|c| c.read_database_url);
+        assert_eq!(read.ok().as_deref(), Some(url));
+        let err = refused(
+            "read_database_url",
+            Value::Text("postgres://u:pw@h:x/d".into()),
+        );
+        assert!(err.contains("port") && !err.contains("pw"), "{err}");
+        refused("read_database_url", Value::Int(1));
+    }
+
+    #[test]
+    fn retention_is_off_or_at_least_an_hour() {
+        assert_eq!(Config::for_url("postgres://x@y/z").retention, 0.0);
+        assert!(with("retention", Value::Int(0)).is_ok());
+        let kept = with("retention", Value::Float(RECOMMENDED_RETENTION)).map(|c| c.retention);
+        assert_eq!(kept.ok(), Some(RECOMMENDED_RETENTION));
+        assert!(refused("retention", Value::Int(60)).contains("0 (off) or at least 3600"));
+        refused("retention", Value::Float(-1.0));
+        refused("retention", Value::Float(MAX_RETENTION * 2.0));
     }
 
     #[test]

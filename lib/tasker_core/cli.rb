@@ -27,6 +27,7 @@ module TaskerCore
       "templates" => ["Templates", "List registered templates; validate or register YAML templates"],
       "schedules" => ["Schedules", "List, register (YAML) or remove recurring schedules"],
       "namespaces" => ["Namespaces", "List paused namespaces; pause or resume a namespace's workers"],
+      "purge" => ["Purge", "Delete finished tasks older than an age (retention)"],
       "demo" => ["Demo", "Run the example workflows end to end"],
       "web" => ["WebCommand", "Serve the web dashboard"],
       "help" => [nil, "This overview, or `help COMMAND` for one command"]

@@ -57,7 +57,13 @@ module TaskerCore
       task
     end
 
+    # Read on the replica when read_database_url is set; a task the replica does not have yet
+    # (created within its replication lag) is read on the primary.
     def task_status(uuid)
+      TaskStatus.new(parse(Internal::Client.task_status(configuration.to_native_reads, uuid.to_s)))
+    rescue NotFoundError
+      raise unless configuration.replica?
+
       TaskStatus.new(parse(Internal::Client.task_status(native, uuid.to_s)))
     end
 

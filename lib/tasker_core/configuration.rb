@@ -52,9 +52,34 @@ module TaskerCore
       TaskerCore.redact_url(database_url)
     end
 
+    # Where the reads of the dashboard, the CLI, TaskerCore.metrics and task_status go: the
+    # replica of read_database_url when set, else the primary. wait_for_task and every write use
+    # database_url.
+    def read_url
+      read_database_url.to_s.empty? ? database_url : read_database_url
+    end
+
+    def redacted_read_url
+      TaskerCore.redact_url(read_url)
+    end
+
+    def replica?
+      !read_database_url.to_s.empty?
+    end
+
+    # The settings as the core takes them, with the database URL replaced by the read URL.
+    def to_native_reads
+      to_native.merge("database_url" => read_url)
+    end
+
     def inspect
       shown = SETTINGS.map do |key|
-        value = key == :database_url ? redacted_database_url : public_send(key)
+        value = if %i[database_url
+                      read_database_url].include?(key)
+                  TaskerCore.redact_url(public_send(key))
+                else
+                  public_send(key)
+                end
         "#{key}=#{value.inspect}"
       end
       "#<TaskerCore::Configuration #{shown.join(", ")}, template_paths=#{template_paths.inspect}, " \

@@ -13,6 +13,8 @@ module TaskerCore
   #                     oldest_age_seconds, archived, kind, namespace}]
   #   "step_durations" {window_seconds, horizon_seconds, templates: [{namespace, name, steps,
   #                     sum_seconds, p50, p90, p99}]}: steps completed in the last window
+  #   "replication"    {replica, lag_seconds, replay_lag_bytes}: whether these figures come from
+  #                     a streaming replica, and how far behind the primary it is (nil on the primary)
   #   "orchestrator"   TaskerCore::Orchestrator.status, or nil when none runs in this process
   class Metrics
     # Step durations cover the steps completed in the last five minutes, among those created
@@ -26,14 +28,15 @@ module TaskerCore
 
     def collect
       { "tasks" => @queries.tasks_by_state, "steps" => @queries.steps_by_state, "queues" => @queries.queues,
-        "step_durations" => step_durations, "orchestrator" => TaskerCore::Orchestrator.status }
+        "step_durations" => step_durations, "replication" => @queries.replication,
+        "orchestrator" => TaskerCore::Orchestrator.status }
     end
 
-    # The metrics of the configured database, read on a read-only connection of its own.
+    # The metrics of the configured database, read on a read-only connection of its own (to the
+    # replica when read_database_url is set).
     def self.read(configuration)
-      url = configuration.database_url
-      conn = StatusQueries.connect(url, redacted_url: TaskerCore.redact_url(url),
-                                        application_name: "tasker-core metrics")
+      conn = StatusQueries.connect(configuration.read_url, redacted_url: configuration.redacted_read_url,
+                                                           application_name: "tasker-core metrics")
       new(StatusQueries.new(conn)).collect
     rescue PG::Error => e
       raise TaskerCore::DatabaseError, "metrics: #{e.message.lines.first.to_s.strip}"

@@ -174,6 +174,25 @@ module TaskerCore
       SQL
     end
 
+    # {replica, lag_seconds, replay_lag_bytes}: whether this connection reads a streaming replica
+    # and how far its replay is behind: 0 when it has replayed all it received, else the age of
+    # the last transaction it replayed; the WAL received but not replayed yet, in bytes. Both
+    # nil on a primary. (What the primary has not sent yet is only visible on the primary, in
+    # pg_stat_replication.)
+    def replication
+      rows(<<~SQL, [], integers: %w[replay_lag_bytes], floats: %w[lag_seconds]).first.merge("replica" => replica?)
+        SELECT CASE WHEN NOT pg_is_in_recovery() THEN NULL
+                    WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+                    ELSE round(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::numeric, 3)
+                END AS lag_seconds,
+               pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) AS replay_lag_bytes
+      SQL
+    end
+
+    def replica?
+      @conn.exec("SELECT pg_is_in_recovery()").getvalue(0, 0) == "t"
+    end
+
     private
 
     def queue_row(row)

@@ -113,7 +113,7 @@ module TaskerCore
     def queries
       @queries || @lock.synchronize do
         @queries ||= begin
-          url = @database_url || TaskerCore.configuration.database_url
+          url = @database_url || TaskerCore.configuration.read_url
           Queries.new(ConnectionPool.new(database_url: url, size: @pool_size))
         end
       end

@@ -9,7 +9,8 @@ RSpec.describe "exe/tasker-core: usage, help, exit codes and errors" do
     help = tasker_core("--help")
     expect(help.code).to eq(0)
     expect(help.out).to include("usage: tasker-core", "migrate", "orchestrator", "worker", "status", "task",
-                                "graph", "templates", "demo", "web", "--database-url", "Exit status")
+                                "graph", "templates", "schedules", "namespaces", "purge", "demo", "web",
+                                "--database-url", "Exit status")
 
     bare = tasker_core
     expect(bare.code).to eq(2)
@@ -27,7 +28,7 @@ RSpec.describe "exe/tasker-core: usage, help, exit codes and errors" do
     expect(tasker_core("graph", "--help").out).to include("--format", "--png")
     # Every other command in this process (the same code path, without a process start each).
     require "tasker_core/cli"
-    %w[migrate orchestrator worker status task graph templates schedules namespaces demo web].each do |command|
+    %w[migrate orchestrator worker status task graph templates schedules namespaces purge demo web].each do |command|
       out = StringIO.new
       err = StringIO.new
       expect(TaskerCore::CLI.start([command, "--help"], out: out, err: err)).to eq(0), err.string
@@ -40,8 +41,8 @@ RSpec.describe "exe/tasker-core: usage, help, exit codes and errors" do
     unknown = tasker_core("frobnicate")
     expect(unknown.code).to eq(2)
     expect(unknown.err.lines.first).to eq("tasker-core: unknown command \"frobnicate\" (commands: migrate, " \
-                                          "orchestrator, worker, status, task, graph, templates, schedules, namespaces, demo, " \
-                                          "web, help)\n")
+                                          "orchestrator, worker, status, task, graph, templates, schedules, " \
+                                          "namespaces, purge, demo, web, help)\n")
 
     bad_option = tasker_core("status", "--frobnicate")
     expect(bad_option.code).to eq(2)

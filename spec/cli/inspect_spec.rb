@@ -58,8 +58,8 @@ RSpec.describe "exe/tasker-core status, task, graph, templates", db: true do
 
     it "prints JSON, filters by age and fails on stuck steps when asked" do
       report = JSON.parse(tasker_core("status", "--json").out)
-      expect(report.keys).to eq(%w[database at tasks queues stuck_steps retrying_steps scheduled_tasks connections
-                                   paused_namespaces])
+      expect(report.keys).to eq(%w[database at replication tasks queues stuck_steps retrying_steps scheduled_tasks
+                                   connections paused_namespaces])
       expect(report["stuck_steps"].map { |s| s["step_name"] }).to eq(["start"])
       expect(report["tasks"].sum { |row| row["count"] }).to eq(4)
 

@@ -153,6 +153,9 @@ RSpec.describe "rules exported by the core" do
     expect(config.inspect).not_to include("pw1")
     expect(config.inspect).not_to include("pw2")
     expect(config.inspect).to include("postgresql://u:***@/db?host=h&password=***")
+    config.read_database_url = "postgresql://r:pw4@replica/db"
+    expect(config.inspect).to include("read_database_url=\"postgresql://r:***@replica/db\"")
+    expect(config.redacted_read_url).to eq("postgresql://r:***@replica/db")
     expect(TaskerCore::Worker::Settings.new(namespaces: %w[a], database_url: config.database_url)
       .redacted_database_url).to eq("postgresql://u:***@/db?host=h&password=***")
   end

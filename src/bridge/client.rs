@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use magnus::{function, Error as RbError, RHash, RModule, Ruby};
+use magnus::{function, prelude::*, Error as RbError, RHash, RModule, Ruby, Value as RbValue};
 
 use super::errors::to_ruby;
 use super::nogvl::block_on;
@@ -33,6 +33,8 @@ pub fn define(_ruby: &Ruby, internal: &RModule) -> Result<(), RbError> {
     m.define_module_function("pause_namespace", function!(pause_namespace, 3))?;
     m.define_module_function("resume_namespace", function!(resume_namespace, 3))?;
     m.define_module_function("paused_namespaces", function!(paused_namespaces, 1))?;
+    m.define_module_function("purge", function!(purge, 4))?;
+    m.define_module_function("sweep_purge", function!(sweep_purge, 2))?;
     Ok(())
 }
 
@@ -94,6 +96,36 @@ fn create_task(ruby: &Ruby, settings: RHash, request: String) -> Result<RHash, R
 /// requested inside the caller's transaction (create_task(..., connection:)).
 fn new_task_uuid() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+/// TaskerCore.purge: the rows deleted per table, or with `dry_run` those that would be.
+fn purge(
+    ruby: &Ruby,
+    settings: RHash,
+    older_than: f64,
+    batch_size: i64,
+    dry_run: bool,
+) -> Result<RHash, RbError> {
+    let counts = with_client(ruby, settings, |c| async move {
+        if dry_run {
+            store::retention::purge_counts(&c.pool, older_than).await
+        } else {
+            store::retention::purge(&c.pool, older_than, batch_size).await
+        }
+    })?;
+    serde_magnus::serialize(ruby, &counts)
+}
+
+/// The sweep's retention step, run once: the counts of its one batch, or nil when another
+/// process holds the sweep's purge lock.
+fn sweep_purge(ruby: &Ruby, settings: RHash, older_than: f64) -> Result<RbValue, RbError> {
+    let counts = with_client(ruby, settings, |c| async move {
+        store::retention::sweep_batch(&c.pool, older_than).await
+    })?;
+    match counts {
+        Some(counts) => serde_magnus::serialize(ruby, &counts),
+        None => Ok(ruby.qnil().as_value()),
+    }
 }
 
 fn task_status(ruby: &Ruby, settings: RHash, uuid: String) -> Result<String, RbError> {

@@ -22,6 +22,12 @@ pub fn define(ruby: &Ruby, tasker: &RModule, internal: &RModule) -> Result<(), R
     internal.const_set("QUEUE_NAME_PATTERN", QUEUE_NAME_PATTERN)?;
     internal.const_set("NAMESPACE_PATTERN", NAMESPACE_PATTERN)?;
     internal.const_set("STEP_MAX_READS", config::STEP_MAX_READS)?;
+    internal.const_set("RECOMMENDED_RETENTION", config::RECOMMENDED_RETENTION)?;
+    internal.const_set("PURGE_BATCH", crate::store::retention::PURGE_BATCH)?;
+    internal.const_set(
+        "SWEEP_PURGE_LOCK",
+        crate::store::retention::SWEEP_PURGE_LOCK,
+    )?;
     internal.const_set("LOG_LEVELS", frozen_list(ruby, config::LOG_LEVELS.to_vec()))?;
     define_states(ruby, tasker)
 }

@@ -8,6 +8,13 @@ use crate::error::{Error, Result};
 /// The longest interval or timeout any setting may name: one day. Past it, durations stop
 /// being useful and start overflowing timers and timestamps.
 pub const MAX_SECONDS: f64 = 86_400.0;
+/// The longest retention: ten years.
+pub const MAX_RETENTION: f64 = 10.0 * 365.0 * 86_400.0;
+/// The shortest retention other than 0 (off): an hour, so a task is never purged while
+/// someone is still waiting on or looking at it.
+pub const MIN_RETENTION: f64 = 3600.0;
+/// The retention docs/operations.md recommends: 14 days.
+pub const RECOMMENDED_RETENTION: f64 = 14.0 * 86_400.0;
 /// The largest pool, concurrency or batch any setting may ask for.
 pub const MAX_COUNT: i64 = 1000;
 
@@ -50,6 +57,8 @@ pub enum Rule {
     Choice(&'static [&'static str]),
     /// A postgres:// URL that `conninfo::parse` accepts.
     Url,
+    /// Such a URL, or "" for none.
+    OptionalUrl,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -101,12 +110,15 @@ const fn worker(key: &'static str, default: Default, rule: Rule) -> Setting {
     }
 }
 
-pub const SETTINGS: [Setting; 17] = [
+pub const SETTINGS: [Setting; 19] = [
     process(
         "database_url",
         Default::Text("postgresql://postgres@127.0.0.1:54329/tasker_development"),
         Rule::Url,
     ),
+    // A streaming replica for the reads of the dashboard, the CLI, metrics and task_status;
+    // "" reads the primary (database_url).
+    process("read_database_url", Default::Text(""), Rule::OptionalUrl),
     process("pool_size", Default::Int(10), count(MAX_COUNT)),
     // One connection per loop (results, requests, sweep) and one spare.
     process("orchestrator_pool_size", Default::Int(4), count(MAX_COUNT)),
@@ -154,6 +166,17 @@ pub const SETTINGS: [Setting; 17] = [
     // Fire times of a schedule fired at once when several are due (after downtime): the
     // latest ones; the older ones are skipped.
     process("schedule_catch_up", Default::Int(1), count(MAX_COUNT)),
+    // Seconds a finished task is kept before the orchestrator's sweep purges it; 0 keeps
+    // everything (off). docs/operations.md recommends RECOMMENDED_RETENTION.
+    process(
+        "retention",
+        Default::Float(0.0),
+        Rule::Seconds {
+            min: 0.0,
+            max: MAX_RETENTION,
+            above_min: false,
+        },
+    ),
     worker("concurrency", Default::Int(4), count(MAX_COUNT)),
     worker("batch_size", Default::Derived, count(MAX_COUNT)),
     worker("max_reads", Default::Int(STEP_MAX_READS), count(MAX_COUNT)),
@@ -197,7 +220,7 @@ impl Setting {
     pub fn check(&self, value: Value) -> Result<Value> {
         let refuse = |what: String| {
             let shown = match (&self.rule, &value) {
-                (Rule::Url, Value::Text(url)) => super::redact_url(url),
+                (Rule::Url | Rule::OptionalUrl, Value::Text(url)) => super::redact_url(url),
                 _ => value.to_string(),
             };
             Err(Error::Config(format!(
@@ -241,11 +264,13 @@ impl Setting {
             (Rule::Fraction, _) => refuse("between 0 and 1".into()),
             (Rule::Choice(list), Value::Text(v)) if list.contains(&v.as_str()) => Ok(value),
             (Rule::Choice(list), _) => refuse(format!("one of {}", list.join(", "))),
-            (Rule::Url, Value::Text(url)) => match conninfo::options(url) {
+            (Rule::OptionalUrl, Value::Text(url)) if url.is_empty() => Ok(value),
+            (Rule::Url | Rule::OptionalUrl, Value::Text(url)) => match conninfo::options(url) {
                 Ok(_) => Ok(value),
                 Err(why) => refuse(format!("a postgres:// URL ({why})")),
             },
             (Rule::Url, _) => refuse("a postgres:// URL".into()),
+            (Rule::OptionalUrl, _) => refuse("a postgres:// URL or \"\"".into()),
         }
     }
 }

@@ -36,6 +36,7 @@ pub struct Stats {
     pub tasks_requested: AtomicU64,
     pub swept: AtomicU64,
     pub recovered: AtomicU64,
+    pub purged: AtomicU64,
     pub errors: AtomicU64,
     pub disconnects: AtomicU64,
     /// Loops that died and were started again (supervisor.rs).
@@ -106,6 +107,7 @@ struct StatusReport<'a> {
     tasks_requested: u64,
     tasks_swept: u64,
     steps_recovered: u64,
+    tasks_purged: u64,
     errors: u64,
     disconnects: u64,
     loop_restarts: u64,
@@ -246,6 +248,7 @@ impl Orchestrator {
             tasks_requested: get(&s.tasks_requested),
             tasks_swept: get(&s.swept),
             steps_recovered: get(&s.recovered),
+            tasks_purged: get(&s.purged),
             errors: get(&s.errors),
             disconnects: get(&s.disconnects),
             loop_restarts: get(&s.loop_restarts),

@@ -1,5 +1,7 @@
 //! The low-rate recovery sweep: tasks whose ready steps nobody enqueued (after a crash
-//! between processes, a manual resolution, a reset) get them enqueued and settled.
+//! between processes, a manual resolution, a reset) get them enqueued and settled; lost steps
+//! are recovered; with `retention` set, one batch of old finished tasks is purged per run
+//! (store::retention, one orchestrator at a time).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -14,6 +16,7 @@ use crate::error::Result;
 use crate::runtime::Client;
 use crate::state::TaskState;
 use crate::store::recovery::recover_lost_steps;
+use crate::store::retention;
 use crate::store::settle::advance;
 
 pub async fn run(client: Arc<Client>, stats: Arc<Stats>, mut shutdown: watch::Receiver<bool>) {
@@ -37,6 +40,18 @@ pub async fn run(client: Arc<Client>, stats: Arc<Stats>, mut shutdown: watch::Re
                 stats.recovered.fetch_add(n as u64, Ordering::Relaxed);
             }
             Err(e) => warn!(error = %e, "lost-step recovery failed; will try again"),
+        }
+        if client.config.retention > 0.0 {
+            match retention::sweep_batch(&client.pool, client.config.retention).await {
+                Ok(Some(counts)) if counts.tasks > 0 => {
+                    stats
+                        .purged
+                        .fetch_add(counts.tasks as u64, Ordering::Relaxed);
+                    info!(tasks = counts.tasks, "retention purged finished tasks");
+                }
+                Ok(_) => {}
+                Err(e) => warn!(error = %e, "retention purge failed; will try again"),
+            }
         }
     }
 }

@@ -237,18 +237,20 @@ fn placeholder(name: &str) -> std::result::Result<String, String> {
             .map(StepState::as_str)
             .collect::<Vec<_>>()
     };
+    let tasks = |pred: fn(TaskState) -> bool| {
+        TaskState::ALL
+            .into_iter()
+            .filter(|s| pred(*s))
+            .map(TaskState::as_str)
+            .collect::<Vec<_>>()
+    };
     Ok(match name {
         "QUEUE_NAME_PATTERN" => queue_name_pattern(),
         "TASK_REQUESTS_QUEUE" => TASK_REQUESTS_QUEUE.to_string(),
         "SATISFIED_STEP_STATES" => quoted(steps(StepState::is_satisfied)),
         "FINISHED_STEP_STATES" => quoted(steps(StepState::is_terminal)),
-        "OPEN_TASK_STATES" => quoted(
-            TaskState::ALL
-                .into_iter()
-                .filter(|s| !s.is_finished())
-                .map(TaskState::as_str)
-                .collect(),
-        ),
+        "OPEN_TASK_STATES" => quoted(tasks(|s| !s.is_finished())),
+        "FINISHED_TASK_STATES" => quoted(tasks(TaskState::is_finished)),
         other => return Err(format!("unknown placeholder {{{{{other}}}}}")),
     })
 }
@@ -264,6 +266,10 @@ mod tests {
         assert_eq!(
             sql,
             "x IN ('complete', 'resolved_manually') AND t IN ('pending', 'in_progress')"
+        );
+        assert_eq!(
+            expand("{{FINISHED_TASK_STATES}}").expect("known placeholder"),
+            "'complete', 'error', 'cancelled', 'resolved_manually'"
         );
     }
 

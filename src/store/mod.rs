@@ -8,6 +8,7 @@ pub mod recovery;
 pub mod requests;
 pub mod results;
 pub mod schedules;
+pub mod retention;
 pub mod settle;
 pub mod status;
 mod step_columns;

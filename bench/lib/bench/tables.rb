@@ -22,7 +22,7 @@ module Bench
     end
 
     def to_a
-      [targets_table, throughput_table, latency_table, creation_table, history_table, memory_table,
+      [targets_table, throughput_table, latency_table, creation_table, history_table, retention_table, memory_table,
        profile_summary].flatten(1)
     end
 
@@ -139,6 +139,19 @@ module Bench
        "finished steps in the tables (ratio #{h["ratio"]}; #{h["method"]}; runs #{history_runs(h, "empty")} " \
        "vs #{history_runs(h, "with_history")}). The history was built in #{h.dig("build", "seconds")} s " \
        "(#{statements.join(", ")}).", ""]
+    end
+
+    def retention_table
+      r = @r["retention"]
+      return [] unless r && r["purge"]
+
+      ["## Retention", "",
+       "TaskerCore.purge of #{r.dig("purge", "workflow_steps")} finished steps (#{r.dig("purge", "tasks")} tasks, " \
+       "batches of #{r["batch_size"]}): #{fmt(r.dig("purge", "steps_per_second"))} steps/s " \
+       "(#{r.dig("purge", "seconds")} s) while the linear workload ran at " \
+       "#{fmt(r.dig("during_purge", "steps_per_second"))} steps/s (#{r["worker_threads"]} worker threads; " \
+       "#{fmt(r.dig("after_purge", "steps_per_second"))} steps/s right after, with nothing to purge; " \
+       "ratio #{r["ratio"]}). The finished steps were built in #{r.dig("build", "seconds")} s.", ""]
     end
 
     # The steps/s of each run of one side of the history comparison.

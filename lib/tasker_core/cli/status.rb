@@ -47,11 +47,12 @@ module TaskerCore
       private
 
       def collect(configuration)
-        conn = TaskerCore::StatusQueries.connect(configuration.database_url,
-                                                 redacted_url: configuration.redacted_database_url,
+        conn = TaskerCore::StatusQueries.connect(configuration.read_url,
+                                                 redacted_url: configuration.redacted_read_url,
                                                  application_name: "tasker-core cli")
         queries = TaskerCore::StatusQueries.new(conn)
-        { database: configuration.redacted_database_url, at: Time.now.utc.iso8601,
+        { database: configuration.redacted_read_url, at: Time.now.utc.iso8601,
+          replication: queries.replication,
           tasks: queries.tasks_by_state(since_seconds: @options[:since]),
           queues: queries.queues,
           stuck_steps: queries.stuck_steps(after_seconds: @options[:stuck_after], limit: @options[:limit]),
@@ -66,6 +67,11 @@ module TaskerCore
 
       def print_report(report)
         puts "tasker-core status: #{report[:database]} at #{report[:at]}"
+        replication = report[:replication]
+        if replication["replica"]
+          puts "read from a streaming replica, #{replication["lag_seconds"] || "?"} s behind " \
+               "(#{replication["replay_lag_bytes"] || 0} bytes received and not yet replayed)"
+        end
         section("Tasks#{@options[:since] ? " created in the last #{Format.duration(@options[:since])}" : ""}",
                 tasks_table(report[:tasks]))
         section("Queues", queues_table(report[:queues]))

@@ -28,6 +28,7 @@ module TaskerCore
         "tasks_requested" => "Tasks created from the task requests queue.",
         "tasks_swept" => "Tasks the recovery sweep moved on.",
         "steps_recovered" => "Lost steps the recovery sweep enqueued again.",
+        "tasks_purged" => "Finished tasks the sweep purged (the retention setting).",
         "errors" => "Errors in the orchestrator's loops.",
         "disconnects" => "Times the orchestrator lost its database connection.",
         "loop_restarts" => "Orchestrator loops that died and were started again."
@@ -47,6 +48,7 @@ module TaskerCore
         steps
         queues
         step_durations
+        replication
         orchestrator
         @out
       end
@@ -94,6 +96,19 @@ module TaskerCore
       end
 
       # Only when an orchestrator runs in this process: its counters since it started.
+      # Only when the figures come from a replica (read_database_url): how far behind it is.
+      def replication
+        replication = @metrics["replication"]
+        return unless replication && replication["replica"]
+
+        family("tasker_replica_lag_seconds", "gauge",
+               "How far the replica these figures were read from is behind (age of its last replayed transaction).",
+               [[{}, replication["lag_seconds"] || 0]])
+        family("tasker_replica_replay_lag_bytes", "gauge",
+               "WAL the replica has received but not replayed yet.",
+               [[{}, replication["replay_lag_bytes"] || 0]])
+      end
+
       def orchestrator
         status = @metrics["orchestrator"] or return
 

@@ -59,6 +59,7 @@ module TaskerCore
                                      "steps" => status.retrying_steps(limit: RETRYING_SHOWN) },
             "recent_errors" => recent_errors(conn),
             "processes" => status.connections,
+            "replication" => status.replication,
             "database_time" => conn.exec("SELECT #{self.class.iso("clock_timestamp()")}").getvalue(0, 0)
           }
         end

@@ -111,6 +111,8 @@ module Bench
                         timings: @timings.map { |k, v| "#{k} #{v}s" }.join(", ")))
         { "tasks" => tasks, "steps" => tasks * 4, "seconds" => seconds.round(1), "statements" => @timings }
       end
+      # The retention section fills the tables the same way, at the same worker count.
+      public :build, :best_workers
 
       # pg_temp.filler: one row per task, its time and the v7-shaped uuids of the task and its steps.
       def create_filler(conn, tasks)
