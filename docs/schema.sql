@@ -51,6 +51,9 @@ CREATE TABLE tasker.tasks (
     created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
     updated_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
     completed_at timestamp with time zone,
+    run_at timestamp with time zone,
+    concurrency_key text,
+    concurrency_limit integer,
     CONSTRAINT tasks_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'in_progress'::text, 'complete'::text, 'error'::text, 'cancelled'::text, 'resolved_manually'::text])))
 );
 
@@ -101,7 +104,7 @@ CREATE FUNCTION tasker.build_step_message(s tasker.workflow_steps, t tasker.task
         'task_uuid', t.task_uuid, 'step_uuid', s.step_uuid, 'namespace', t.namespace,
         'task_name', t.name, 'task_version', t.version, 'step_name', s.name,
         'handler', s.handler, 'attempt', s.attempts + 1, 'timeout_seconds', s.timeout_seconds,
-        'enqueued_at', clock_timestamp())
+        'priority', t.priority, 'enqueued_at', clock_timestamp())
 $$;
 
 
@@ -179,6 +182,56 @@ $$;
 
 
 --
+-- Name: concurrency_next(uuid[]); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.concurrency_next(p_finished uuid[]) RETURNS SETOF uuid
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_keys text[];
+    v_candidates uuid[];
+BEGIN
+    SELECT array_agg(DISTINCT t.concurrency_key) INTO v_keys
+      FROM tasker.tasks t WHERE t.task_uuid = ANY (p_finished) AND t.concurrency_key IS NOT NULL;
+    IF v_keys IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT array_agg(t.task_uuid) INTO v_candidates
+      FROM tasker.tasks t WHERE t.concurrency_key = ANY (v_keys) AND t.state = 'pending';
+    IF v_candidates IS NULL THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+        SELECT t.task_uuid FROM tasker.tasks t
+         WHERE t.task_uuid = ANY (v_candidates)
+           AND NOT (t.task_uuid = ANY (tasker.concurrency_waiting(v_candidates)))
+         ORDER BY t.task_uuid
+           FOR UPDATE SKIP LOCKED;
+END;
+$$;
+
+
+--
+-- Name: concurrency_waiting(uuid[]); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.concurrency_waiting(p_task_uuids uuid[]) RETURNS uuid[]
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT COALESCE(array_agg(t.task_uuid), '{}')
+      FROM tasker.tasks t
+     WHERE t.task_uuid = ANY (p_task_uuids) AND t.concurrency_key IS NOT NULL AND t.state = 'pending'
+       AND (SELECT count(*) FROM tasker.tasks r
+             WHERE r.concurrency_key = t.concurrency_key AND r.state = 'in_progress')
+         + (SELECT count(*) FROM tasker.tasks w
+             WHERE w.concurrency_key = t.concurrency_key AND w.state = 'pending'
+               AND (w.created_at, w.task_uuid) < (t.created_at, t.task_uuid))
+         >= t.concurrency_limit
+$$;
+
+
+--
 -- Name: delete_results(bigint[]); Type: FUNCTION; Schema: tasker; Owner: -
 --
 
@@ -209,12 +262,16 @@ DECLARE
     v_states text[];
     v_attempts integer[];
     v_moved uuid[];
+    v_waiting uuid[];
 BEGIN
+    PERFORM tasker.lock_concurrency_keys(p_task_uuids);
+    v_waiting := tasker.concurrency_waiting(p_task_uuids);
     SELECT array_agg(r.step_uuid), array_agg(r.state), array_agg(r.attempts)
       INTO v_steps, v_states, v_attempts
       FROM tasker.steps_readiness(p_task_uuids) r
       JOIN tasker.tasks t ON t.task_uuid = r.task_uuid
-     WHERE r.ready AND r.state = 'pending' AND t.state IN ('pending', 'in_progress');
+     WHERE r.ready AND r.state = 'pending' AND t.state IN ('pending', 'in_progress')
+       AND NOT (r.task_uuid = ANY (v_waiting));
     IF v_steps IS NOT NULL THEN
         SELECT array_agg(m.step_uuid) INTO v_moved
           FROM tasker.move_steps(v_steps, v_states, v_attempts,
@@ -306,15 +363,22 @@ BEGIN
     IF NOT tasker.valid_queue_name(p_queue) THEN
         RAISE EXCEPTION 'invalid queue name %', quote_literal(p_queue);
     END IF;
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s '
+                   '((COALESCE((message->>''priority'')::integer, 0)) DESC, msg_id)',
+                   'q_' || p_queue || '_priority_idx', v_table);
     EXECUTE format($f$
         CREATE OR REPLACE FUNCTION tasker.%1$I(p_vt integer, p_qty integer, p_max_reads integer)
         RETURNS TABLE (msg_id bigint, read_ct integer, message text, claim text)
         LANGUAGE plpgsql AS $body$
         BEGIN
+            IF tasker.queue_paused(%3$L) THEN
+                RETURN;
+            END IF;
             RETURN QUERY
             WITH next AS (
                 SELECT q.msg_id FROM %2$s q WHERE q.vt <= clock_timestamp()
-                 ORDER BY q.msg_id LIMIT p_qty FOR UPDATE SKIP LOCKED),
+                 ORDER BY COALESCE((q.message->>'priority')::integer, 0) DESC, q.msg_id
+                 LIMIT p_qty FOR UPDATE SKIP LOCKED),
             m AS (
                 UPDATE %2$s m SET last_read_at = clock_timestamp(), read_ct = m.read_ct + 1,
                        vt = clock_timestamp() + make_interval(secs => tasker.message_timeout(m.message, p_vt))
@@ -322,9 +386,9 @@ BEGIN
                 RETURNING m.msg_id, m.read_ct, m.message)
             SELECT m.msg_id, m.read_ct, m.message::text,
                    tasker.claim_message(m.message, m.read_ct, p_max_reads)::text
-              FROM m ORDER BY m.msg_id;
+              FROM m ORDER BY COALESCE((m.message->>'priority')::integer, 0) DESC, m.msg_id;
         END;
-        $body$ $f$, 'queue_claim_' || p_queue, v_table);
+        $body$ $f$, 'queue_claim_' || p_queue, v_table, p_queue);
     EXECUTE format($f$
         CREATE OR REPLACE FUNCTION tasker.%1$I(p_msg_id bigint, p_result jsonb) RETURNS bigint
         LANGUAGE plpgsql AS $body$
@@ -339,6 +403,28 @@ BEGIN
         $body$ $f$, 'queue_submit_' || p_queue, v_table);
 END;
 $_$;
+
+
+--
+-- Name: lock_concurrency_keys(uuid[]); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.lock_concurrency_keys(p_task_uuids uuid[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_keys text[];
+BEGIN
+    SELECT array_agg(DISTINCT t.concurrency_key ORDER BY t.concurrency_key) INTO v_keys
+      FROM tasker.tasks t
+     WHERE t.task_uuid = ANY (p_task_uuids) AND t.concurrency_key IS NOT NULL AND t.state = 'pending';
+    IF v_keys IS NULL THEN
+        RETURN;
+    END IF;
+    INSERT INTO tasker.concurrency_keys (key) SELECT unnest(v_keys) ON CONFLICT DO NOTHING;
+    PERFORM 1 FROM tasker.concurrency_keys k WHERE k.key = ANY (v_keys) ORDER BY k.key FOR UPDATE;
+END;
+$$;
 
 
 --
@@ -476,6 +562,7 @@ BEGIN
     FOREACH v_queue IN ARRAY p_queues LOOP
         CONTINUE WHEN NOT tasker.valid_queue_name(v_queue);
         CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pgmq.meta WHERE queue_name = v_queue);
+        CONTINUE WHEN tasker.queue_paused(v_queue);
         EXECUTE format('SELECT min(vt) FROM pgmq.%I', 'q_' || v_queue) INTO v_at;
         IF v_at IS NOT NULL AND (v_min IS NULL OR v_at < v_min) THEN
             v_min := v_at;
@@ -499,6 +586,29 @@ CREATE FUNCTION tasker.notify_queue_insert() RETURNS trigger
 BEGIN
     PERFORM pg_notify('tasker_' || TG_TABLE_NAME, '');
     RETURN NULL;
+END;
+$$;
+
+
+--
+-- Name: pause_namespace(text, text, text); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.pause_namespace(p_namespace text, p_actor text, p_reason text) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_new boolean;
+BEGIN
+    INSERT INTO tasker.paused_namespaces (namespace, paused_by, reason)
+    VALUES (p_namespace, p_actor, p_reason)
+    ON CONFLICT (namespace) DO NOTHING;
+    v_new := FOUND;
+    IF v_new THEN
+        INSERT INTO tasker.namespace_controls (namespace, action, actor, reason)
+        VALUES (p_namespace, 'pause', p_actor, p_reason);
+    END IF;
+    RETURN v_new;
 END;
 $$;
 
@@ -632,10 +742,14 @@ CREATE FUNCTION tasker.queue_claim_tasker_step_results(p_vt integer, p_qty integ
     LANGUAGE plpgsql
     AS $$
         BEGIN
+            IF tasker.queue_paused('tasker_step_results') THEN
+                RETURN;
+            END IF;
             RETURN QUERY
             WITH next AS (
                 SELECT q.msg_id FROM pgmq.q_tasker_step_results q WHERE q.vt <= clock_timestamp()
-                 ORDER BY q.msg_id LIMIT p_qty FOR UPDATE SKIP LOCKED),
+                 ORDER BY COALESCE((q.message->>'priority')::integer, 0) DESC, q.msg_id
+                 LIMIT p_qty FOR UPDATE SKIP LOCKED),
             m AS (
                 UPDATE pgmq.q_tasker_step_results m SET last_read_at = clock_timestamp(), read_ct = m.read_ct + 1,
                        vt = clock_timestamp() + make_interval(secs => tasker.message_timeout(m.message, p_vt))
@@ -643,7 +757,7 @@ CREATE FUNCTION tasker.queue_claim_tasker_step_results(p_vt integer, p_qty integ
                 RETURNING m.msg_id, m.read_ct, m.message)
             SELECT m.msg_id, m.read_ct, m.message::text,
                    tasker.claim_message(m.message, m.read_ct, p_max_reads)::text
-              FROM m ORDER BY m.msg_id;
+              FROM m ORDER BY COALESCE((m.message->>'priority')::integer, 0) DESC, m.msg_id;
         END;
         $$;
 
@@ -656,10 +770,14 @@ CREATE FUNCTION tasker.queue_claim_tasker_task_requests(p_vt integer, p_qty inte
     LANGUAGE plpgsql
     AS $$
         BEGIN
+            IF tasker.queue_paused('tasker_task_requests') THEN
+                RETURN;
+            END IF;
             RETURN QUERY
             WITH next AS (
                 SELECT q.msg_id FROM pgmq.q_tasker_task_requests q WHERE q.vt <= clock_timestamp()
-                 ORDER BY q.msg_id LIMIT p_qty FOR UPDATE SKIP LOCKED),
+                 ORDER BY COALESCE((q.message->>'priority')::integer, 0) DESC, q.msg_id
+                 LIMIT p_qty FOR UPDATE SKIP LOCKED),
             m AS (
                 UPDATE pgmq.q_tasker_task_requests m SET last_read_at = clock_timestamp(), read_ct = m.read_ct + 1,
                        vt = clock_timestamp() + make_interval(secs => tasker.message_timeout(m.message, p_vt))
@@ -667,9 +785,20 @@ CREATE FUNCTION tasker.queue_claim_tasker_task_requests(p_vt integer, p_qty inte
                 RETURNING m.msg_id, m.read_ct, m.message)
             SELECT m.msg_id, m.read_ct, m.message::text,
                    tasker.claim_message(m.message, m.read_ct, p_max_reads)::text
-              FROM m ORDER BY m.msg_id;
+              FROM m ORDER BY COALESCE((m.message->>'priority')::integer, 0) DESC, m.msg_id;
         END;
         $$;
+
+
+--
+-- Name: queue_paused(text); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.queue_paused(p_queue text) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT EXISTS (SELECT 1 FROM tasker.paused_namespaces p WHERE p.namespace || '_queue' = p_queue)
+$$;
 
 
 --
@@ -802,6 +931,26 @@ $$;
 
 
 --
+-- Name: resume_namespace(text, text, text); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.resume_namespace(p_namespace text, p_actor text, p_reason text) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    DELETE FROM tasker.paused_namespaces WHERE namespace = p_namespace;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    INSERT INTO tasker.namespace_controls (namespace, action, actor, reason)
+    VALUES (p_namespace, 'resume', p_actor, p_reason);
+    PERFORM pg_notify('tasker_q_' || p_namespace || '_queue', '');
+    RETURN true;
+END;
+$$;
+
+
+--
 -- Name: send_step_messages(uuid[], double precision); Type: FUNCTION; Schema: tasker; Owner: -
 --
 
@@ -813,7 +962,8 @@ DECLARE
     v_count integer := 0;
 BEGIN
     FOR q IN SELECT t.namespace || '_queue' AS queue,
-                    array_agg(tasker.build_step_message(s, t) ORDER BY s.position, s.step_uuid) AS msgs
+                    array_agg(tasker.build_step_message(s, t) ORDER BY s.position, s.step_uuid) AS msgs,
+                    array_agg(t.run_at ORDER BY s.position, s.step_uuid) AS starts
                FROM tasker.workflow_steps s JOIN tasker.tasks t ON t.task_uuid = s.task_uuid
               WHERE s.step_uuid = ANY (p_step_uuids)
               GROUP BY t.namespace LOOP
@@ -821,9 +971,10 @@ BEGIN
             RAISE EXCEPTION 'invalid queue name %', quote_literal(q.queue);
         END IF;
         EXECUTE format('INSERT INTO pgmq.%I (vt, message)
-                        SELECT clock_timestamp() + make_interval(secs => $2), unnest($1)',
+                        SELECT GREATEST(clock_timestamp() + make_interval(secs => $2), x.start), x.msg
+                          FROM unnest($1, $3) AS x(msg, start)',
                        'q_' || q.queue)
-        USING q.msgs, p_delay_seconds;
+        USING q.msgs, p_delay_seconds, q.starts;
         v_count := v_count + cardinality(q.msgs);
     END LOOP;
     RETURN v_count;
@@ -895,10 +1046,12 @@ $$;
 CREATE FUNCTION tasker.stranded_tasks(p_limit integer) RETURNS SETOF uuid
     LANGUAGE sql STABLE
     AS $$
+    WITH open AS (SELECT ARRAY(SELECT t.task_uuid FROM tasker.tasks t
+                                WHERE t.state IN ('pending', 'in_progress')) AS uuids)
     SELECT DISTINCT r.task_uuid
-      FROM tasker.steps_readiness(ARRAY(SELECT t.task_uuid FROM tasker.tasks t
-                                         WHERE t.state IN ('pending', 'in_progress'))) r
+      FROM open, tasker.steps_readiness(open.uuids) r
      WHERE r.ready AND r.state = 'pending'
+       AND NOT (r.task_uuid = ANY (tasker.concurrency_waiting(open.uuids)))
      LIMIT p_limit
 $$;
 
@@ -978,6 +1131,11 @@ CREATE FUNCTION tasker.task_status(p_task_uuid uuid) RETURNS jsonb
         'version', t.version, 'state', t.state, 'context', t.context,
         'initiator', t.initiator, 'source_system', t.source_system, 'reason', t.reason,
         'tags', to_jsonb(t.tags), 'priority', t.priority, 'idempotency_key', t.idempotency_key,
+        'run_at', t.run_at, 'scheduled', COALESCE(t.run_at > clock_timestamp() AND t.state IN ('pending', 'in_progress'), false),
+        'concurrency_key', t.concurrency_key,
+        'waiting_for', CASE WHEN t.task_uuid = ANY (tasker.concurrency_waiting(ARRAY[t.task_uuid]))
+                            THEN format('waiting for concurrency key %s (limit %s)',
+                                        t.concurrency_key, t.concurrency_limit) END,
         'created_at', t.created_at, 'updated_at', t.updated_at, 'completed_at', t.completed_at,
         'duration_ms', round(extract(epoch FROM (COALESCE(t.completed_at, clock_timestamp())
                                                   - t.created_at)) * 1000, 3),
@@ -1018,6 +1176,15 @@ $_$;
 
 
 --
+-- Name: concurrency_keys; Type: TABLE; Schema: tasker; Owner: -
+--
+
+CREATE TABLE tasker.concurrency_keys (
+    key text NOT NULL
+);
+
+
+--
 -- Name: named_tasks; Type: TABLE; Schema: tasker; Owner: -
 --
 
@@ -1052,6 +1219,35 @@ ALTER SEQUENCE tasker.named_tasks_named_task_id_seq OWNED BY tasker.named_tasks.
 
 
 --
+-- Name: namespace_controls; Type: TABLE; Schema: tasker; Owner: -
+--
+
+CREATE TABLE tasker.namespace_controls (
+    id bigint NOT NULL,
+    namespace text NOT NULL,
+    action text NOT NULL,
+    actor text,
+    reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT namespace_controls_action_check CHECK ((action = ANY (ARRAY['pause'::text, 'resume'::text])))
+);
+
+
+--
+-- Name: namespace_controls_id_seq; Type: SEQUENCE; Schema: tasker; Owner: -
+--
+
+ALTER TABLE tasker.namespace_controls ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME tasker.namespace_controls_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: namespaces; Type: TABLE; Schema: tasker; Owner: -
 --
 
@@ -1059,6 +1255,18 @@ CREATE TABLE tasker.namespaces (
     name text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT namespaces_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{0,40}$'::text))
+);
+
+
+--
+-- Name: paused_namespaces; Type: TABLE; Schema: tasker; Owner: -
+--
+
+CREATE TABLE tasker.paused_namespaces (
+    namespace text NOT NULL,
+    paused_by text,
+    reason text,
+    paused_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 
@@ -1071,6 +1279,26 @@ CREATE TABLE tasker.rejected_task_requests (
     reason text NOT NULL,
     request jsonb NOT NULL,
     rejected_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: schedules; Type: TABLE; Schema: tasker; Owner: -
+--
+
+CREATE TABLE tasker.schedules (
+    name text NOT NULL,
+    namespace text NOT NULL,
+    task_name text NOT NULL,
+    version text,
+    cron text NOT NULL,
+    timezone text NOT NULL,
+    context jsonb DEFAULT '{}'::jsonb NOT NULL,
+    next_fire_at timestamp with time zone NOT NULL,
+    last_fired_at timestamp with time zone,
+    last_task_uuid uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 
@@ -1188,6 +1416,14 @@ ALTER TABLE ONLY tasker.task_transitions ALTER COLUMN id SET DEFAULT nextval('ta
 
 
 --
+-- Name: concurrency_keys concurrency_keys_pkey; Type: CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.concurrency_keys
+    ADD CONSTRAINT concurrency_keys_pkey PRIMARY KEY (key);
+
+
+--
 -- Name: named_tasks named_tasks_namespace_name_version_key; Type: CONSTRAINT; Schema: tasker; Owner: -
 --
 
@@ -1204,6 +1440,14 @@ ALTER TABLE ONLY tasker.named_tasks
 
 
 --
+-- Name: namespace_controls namespace_controls_pkey; Type: CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.namespace_controls
+    ADD CONSTRAINT namespace_controls_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: namespaces namespaces_pkey; Type: CONSTRAINT; Schema: tasker; Owner: -
 --
 
@@ -1212,11 +1456,27 @@ ALTER TABLE ONLY tasker.namespaces
 
 
 --
+-- Name: paused_namespaces paused_namespaces_pkey; Type: CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.paused_namespaces
+    ADD CONSTRAINT paused_namespaces_pkey PRIMARY KEY (namespace);
+
+
+--
 -- Name: rejected_task_requests rejected_task_requests_pkey; Type: CONSTRAINT; Schema: tasker; Owner: -
 --
 
 ALTER TABLE ONLY tasker.rejected_task_requests
     ADD CONSTRAINT rejected_task_requests_pkey PRIMARY KEY (task_uuid);
+
+
+--
+-- Name: schedules schedules_pkey; Type: CONSTRAINT; Schema: tasker; Owner: -
+--
+
+ALTER TABLE ONLY tasker.schedules
+    ADD CONSTRAINT schedules_pkey PRIMARY KEY (name);
 
 
 --
@@ -1284,6 +1544,20 @@ ALTER TABLE ONLY tasker.workflow_steps
 
 
 --
+-- Name: namespace_controls_namespace_idx; Type: INDEX; Schema: tasker; Owner: -
+--
+
+CREATE INDEX namespace_controls_namespace_idx ON tasker.namespace_controls USING btree (namespace, created_at);
+
+
+--
+-- Name: schedules_next_fire_at_idx; Type: INDEX; Schema: tasker; Owner: -
+--
+
+CREATE INDEX schedules_next_fire_at_idx ON tasker.schedules USING btree (next_fire_at);
+
+
+--
 -- Name: step_transitions_step_idx; Type: INDEX; Schema: tasker; Owner: -
 --
 
@@ -1319,6 +1593,13 @@ CREATE INDEX tasks_completed_idx ON tasker.tasks USING btree (completed_at) WHER
 
 
 --
+-- Name: tasks_concurrency_key_idx; Type: INDEX; Schema: tasker; Owner: -
+--
+
+CREATE INDEX tasks_concurrency_key_idx ON tasker.tasks USING btree (concurrency_key, state, created_at, task_uuid) WHERE (concurrency_key IS NOT NULL);
+
+
+--
 -- Name: tasks_created_idx; Type: INDEX; Schema: tasker; Owner: -
 --
 
@@ -1337,6 +1618,13 @@ CREATE INDEX tasks_error_created_idx ON tasker.tasks USING btree (created_at, ta
 --
 
 CREATE INDEX tasks_named_created_idx ON tasker.tasks USING btree (namespace, name, created_at DESC);
+
+
+--
+-- Name: tasks_run_at_idx; Type: INDEX; Schema: tasker; Owner: -
+--
+
+CREATE INDEX tasks_run_at_idx ON tasker.tasks USING btree (run_at) WHERE (run_at IS NOT NULL);
 
 
 --

@@ -67,11 +67,7 @@ module TaskerCore
 
       def print_report(report)
         puts "tasker-core status: #{report[:database]} at #{report[:at]}"
-        replication = report[:replication]
-        if replication["replica"]
-          puts "read from a streaming replica, #{replication["lag_seconds"] || "?"} s behind " \
-               "(#{replication["replay_lag_bytes"] || 0} bytes received and not yet replayed)"
-        end
+        print_replication(report[:replication])
         section("Tasks#{@options[:since] ? " created in the last #{Format.duration(@options[:since])}" : ""}",
                 tasks_table(report[:tasks]))
         section("Queues", queues_table(report[:queues]))
@@ -80,6 +76,13 @@ module TaskerCore
         section("Scheduled tasks (not started yet)", scheduled_table(report[:scheduled_tasks]))
         section("Connected tasker-core processes", connections_table(report[:connections]))
         section("Paused namespaces", Namespaces.paused_table(report[:paused_namespaces]))
+      end
+
+      def print_replication(replication)
+        return unless replication["replica"]
+
+        puts "read from a streaming replica, #{replication["lag_seconds"] || "?"} s behind " \
+             "(#{replication["replay_lag_bytes"] || 0} bytes received and not yet replayed)"
       end
 
       def section(title, table)
