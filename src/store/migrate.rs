@@ -305,6 +305,14 @@ mod tests {
     }
 
     #[test]
+    fn migration_versions_are_unique() {
+        let mut versions: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
+        let count = versions.len();
+        versions.dedup();
+        assert_eq!(versions.len(), count, "two files of migrations/ share a version");
+    }
+
+    #[test]
     fn step_moves_are_the_state_machine() {
         let moves = step_moves();
         assert!(moves.contains(&("pending", "enqueued")));
