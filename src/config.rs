@@ -43,6 +43,8 @@ pub struct Config {
     /// How long past its timeout an active step may go without any message before the sweep
     /// treats it as lost.
     pub claim_grace_seconds: f64,
+    /// The most elements a fan_out step may return.
+    pub max_fan_out: i32,
 }
 
 impl Config {
@@ -69,6 +71,7 @@ impl Config {
             poll_interval: float("poll_interval"),
             sweep_interval: float("sweep_interval"),
             claim_grace_seconds: float("claim_grace_seconds"),
+            max_fan_out: int("max_fan_out") as i32,
         }
     }
 
@@ -101,6 +104,7 @@ impl Config {
             ("poll_interval", Value::Float(v)) => self.poll_interval = v,
             ("sweep_interval", Value::Float(v)) => self.sweep_interval = v,
             ("claim_grace_seconds", Value::Float(v)) => self.claim_grace_seconds = v,
+            ("max_fan_out", Value::Int(v)) => self.max_fan_out = v as i32,
             (key, _) => {
                 return Err(Error::Config(format!(
                     "configuration key {key} is not a process setting"
@@ -143,6 +147,7 @@ impl Config {
                 "claim_grace_seconds",
                 Value::Float(self.claim_grace_seconds),
             ),
+            ("max_fan_out", Value::Int(self.max_fan_out.into())),
         ];
         for (key, value) in checks {
             settings::find(key)

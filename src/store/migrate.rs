@@ -263,7 +263,7 @@ mod tests {
             .expect("known placeholders");
         assert_eq!(
             sql,
-            "x IN ('complete', 'resolved_manually') AND t IN ('pending', 'in_progress')"
+            "x IN ('complete', 'resolved_manually', 'skipped') AND t IN ('pending', 'in_progress')"
         );
     }
 
