@@ -965,6 +965,7 @@ CREATE FUNCTION tasker.task_status(p_task_uuid uuid) RETURNS jsonb
                     'step_uuid', s.step_uuid, 'name', s.name, 'handler', s.handler,
                     'state', s.state, 'attempts', s.attempts, 'max_attempts', s.max_attempts,
                     'retryable', s.retryable, 'ready', s.ready, 'depends_on', to_jsonb(s.depends_on),
+                    'type', s.step_type, 'element_of', s.element_of, 'index', s.element_index,
                     'next_retry_at', CASE WHEN s.state = 'waiting_for_retry' THEN s.backoff_until END,
                     'timeout_seconds', s.timeout_seconds, 'config', s.config,
                     'results', s.results, 'last_error', s.last_error,
@@ -973,7 +974,8 @@ CREATE FUNCTION tasker.task_status(p_task_uuid uuid) RETURNS jsonb
                                          WHERE tr.step_uuid = s.step_uuid AND tr.to_state = 'complete'
                                          ORDER BY tr.id DESC LIMIT 1),
                     'enqueued_at', s.enqueued_at, 'started_at', s.started_at,
-                    'completed_at', s.completed_at) ORDER BY s.position) FROM steps s), '[]'::jsonb))
+                    'completed_at', s.completed_at) ORDER BY s.position, s.element_index) FROM steps s),
+                          '[]'::jsonb))
     FROM tasker.tasks t
     WHERE t.task_uuid = p_task_uuid
 $$;

@@ -95,6 +95,10 @@ RSpec.describe "dynamic workflows" do
     end
   end
 
+  def run_existing(task)
+    with_worker(namespaces: ["dyn"], concurrency: 4) { TaskerCore.wait_for_task(task.uuid, timeout: 60) }
+  end
+
   def states(status)
     status.steps.to_h { |s| [s.name, s.state] }
   end
@@ -145,7 +149,30 @@ RSpec.describe "dynamic workflows" do
     expect(instances.map(&:state).uniq).to eq(["complete"])
     expect(status.steps.map(&:name)).not_to include("square")
     expect(status.step("square[7]").results).to eq("index" => 7, "square" => 64, "split" => "Array")
+    expect(instances.map(&:index)).to eq((0...2000).to_a)
+    expect(instances.map(&:element_of).uniq).to eq(["square"])
+    expect(status.steps.map(&:name).values_at(0, 1, 2000, 2001)).to eq(%w[split square[0] square[1999] sum])
+    expect(status.step("split")["type"]).to eq("fan_out")
     expect(status.step("sum").results).to eq("count" => 2000, "sum" => items.sum { |i| i * i }, "in_order" => true)
+  end
+
+  it "creates the instances exactly once when the fan_out's result is delivered twice" do
+    stop_orchestrator!
+    task = TaskerCore.create_task(namespace: "dyn", name: "chunks", version: "1.0.0",
+                                  context: { "items" => (1..50).to_a })
+    with_worker(namespaces: ["dyn"], concurrency: 1) do
+      wait_until(message: "split's result") { queue_messages("tasker_step_results").size == 1 }
+    end
+    result = queue_messages("tasker_step_results").first["message"]
+    send_raw_message("tasker_step_results", JSON.generate(result))
+    start_orchestrator!
+    status = run_existing(task)
+    expect(status.state).to eq("complete")
+    expect(status.steps.count { |s| s.name.start_with?("square[") }).to eq(50)
+    expect(status.step("sum").results).to include("count" => 50, "in_order" => true)
+    expect(queue_messages("tasker_step_results")).to be_empty
+  ensure
+    start_orchestrator!
   end
 
   it "takes TaskerCore::FanOut's items and keeps its own result" do

@@ -4,13 +4,15 @@ module TaskerCore
   class CLI
     # Renders a workflow's DAG as Mermaid or Graphviz DOT. Steps are Hashes with "name",
     # "handler", "depends_on" and, for a task, "state" and "attempts"/"max_attempts"; a step
-    # with a state is filled with its state's colour.
+    # with a state is filled with its state's colour; a collapsed group of fan_out instances
+    # (TaskerCore::StepGraph) also shows its "counts" per state.
     class DagRenderer
       COLOURS = {
         "pending" => ["#eeeeee", "#9e9e9e"], "enqueued" => ["#e1f5fe", "#0288d1"],
         "in_progress" => ["#bbdefb", "#1565c0"], "waiting_for_retry" => ["#fff9c4", "#f9a825"],
         "complete" => ["#c8e6c9", "#2e7d32"], "resolved_manually" => ["#b2dfdb", "#00695c"],
-        "error" => ["#ffcdd2", "#c62828"], "cancelled" => ["#d7ccc8", "#5d4037"]
+        "error" => ["#ffcdd2", "#c62828"], "cancelled" => ["#d7ccc8", "#5d4037"],
+        "skipped" => ["#fafafa", "#bdbdbd"]
       }.freeze
 
       def initialize(title, steps)
@@ -65,6 +67,7 @@ module TaskerCore
           attempts = step["max_attempts"] ? " #{step["attempts"]}/#{step["max_attempts"]}" : ""
           lines << "#{step["state"]}#{attempts}"
         end
+        lines << step["counts"].map { |state, n| "#{state} #{n}" }.join(", ") if step["counts"]
         lines
       end
 
