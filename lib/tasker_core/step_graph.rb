@@ -5,7 +5,8 @@ module TaskerCore
   # fan_out's instances (`square[0]`, `square[1]`, ...) stand where their per-element template
   # stood: the steps that depended on the template depend on every instance. Beyond
   # COLLAPSE_ABOVE instances they are drawn as one node, `square[N]`, with "counts" (instances
-  # per state) and the state of the least advanced instance.
+  # per state) and the state of the least advanced instance. Each step keeps its "row": its
+  # position in the list it came from (the status's steps, which the dashboard links to).
   module StepGraph
     COLLAPSE_ABOVE = 20
     # The state that best describes a group: the first of these that any instance is in.
@@ -15,7 +16,7 @@ module TaskerCore
     module_function
 
     def for_drawing(steps, collapse_above: COLLAPSE_ABOVE)
-      steps = steps.map { |step| step.to_h.transform_keys(&:to_s) }
+      steps = steps.each_with_index.map { |step, row| step.to_h.transform_keys(&:to_s).merge("row" => row) }
       groups = steps.select { |step| step["element_of"] }.group_by { |step| step["element_of"] }
       return steps if groups.empty?
 

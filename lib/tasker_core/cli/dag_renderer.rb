@@ -5,7 +5,8 @@ module TaskerCore
     # Renders a workflow's DAG as Mermaid or Graphviz DOT. Steps are Hashes with "name",
     # "handler", "depends_on" and, for a task, "state" and "attempts"/"max_attempts"; a step
     # with a state is filled with its state's colour; a collapsed group of fan_out instances
-    # (TaskerCore::StepGraph) also shows its "counts" per state.
+    # (TaskerCore::StepGraph) also shows its "counts" per state; an edge to a skipped step is
+    # dashed.
     class DagRenderer
       COLOURS = {
         "pending" => ["#eeeeee", "#9e9e9e"], "enqueued" => ["#e1f5fe", "#0288d1"],
@@ -27,7 +28,7 @@ module TaskerCore
       def mermaid
         lines = ["---", "title: #{@title}", "---", "flowchart TD"]
         @steps.each { |step| lines << "  #{node_id(step["name"])}[\"#{mermaid_label(step)}\"]" }
-        edges { |from, to| lines << "  #{node_id(from)} --> #{node_id(to)}" }
+        edges { |from, to, skipped| lines << "  #{node_id(from)} #{skipped ? "-.->" : "-->"} #{node_id(to)}" }
         states = @steps.filter_map { |step| step["state"] }.uniq
         states.each do |state|
           fill, stroke = COLOURS.fetch(state, ["#ffffff", "#000000"])
@@ -48,16 +49,18 @@ module TaskerCore
           lines << "  #{quote(step["name"])} [label=#{quote(label_lines(step).join("\n"))}, " \
                    "fillcolor=#{quote(fill)}, color=#{quote(stroke)}];"
         end
-        edges { |from, to| lines << "  #{quote(from)} -> #{quote(to)};" }
+        edges { |from, to, skipped| lines << "  #{quote(from)} -> #{quote(to)}#{" [style=dashed]" if skipped};" }
         lines << "}"
         "#{lines.join("\n")}\n"
       end
 
       private
 
+      # Each edge, and whether it leads to a skipped step (a branch a decision did not take):
+      # drawn dashed.
       def edges
         @steps.each do |step|
-          Array(step["depends_on"]).each { |parent| yield parent, step["name"] }
+          Array(step["depends_on"]).each { |parent| yield parent, step["name"], step["state"] == "skipped" }
         end
       end
 
