@@ -86,8 +86,13 @@ CREATE TABLE tasker.workflow_steps (
     updated_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
     depends_on text[] DEFAULT '{}'::text[] NOT NULL,
     ancestors text[] DEFAULT '{}'::text[] NOT NULL,
+    step_type text DEFAULT 'task'::text NOT NULL,
+    element_of text,
+    element_index integer,
+    input jsonb,
     CONSTRAINT workflow_steps_max_attempts_check CHECK ((max_attempts >= 1)),
-    CONSTRAINT workflow_steps_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'enqueued'::text, 'in_progress'::text, 'complete'::text, 'waiting_for_retry'::text, 'error'::text, 'cancelled'::text, 'resolved_manually'::text]))),
+    CONSTRAINT workflow_steps_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'enqueued'::text, 'in_progress'::text, 'complete'::text, 'waiting_for_retry'::text, 'error'::text, 'cancelled'::text, 'resolved_manually'::text, 'skipped'::text]))),
+    CONSTRAINT workflow_steps_step_type_check CHECK ((step_type = ANY (ARRAY['task'::text, 'decision'::text, 'fan_out'::text]))),
     CONSTRAINT workflow_steps_timeout_seconds_check CHECK ((timeout_seconds >= 1))
 )
 WITH (fillfactor='80');
@@ -172,11 +177,24 @@ BEGIN
         'step', jsonb_build_object(
             'uuid', s.step_uuid, 'name', s.name, 'handler', s.handler, 'config', s.config,
             'attempt', s.attempts + 1, 'max_attempts', s.max_attempts,
-            'timeout_seconds', s.timeout_seconds, 'depends_on', to_jsonb(s.depends_on)),
+            'timeout_seconds', s.timeout_seconds, 'depends_on', to_jsonb(s.depends_on),
+            'input', s.input, 'index', s.element_index),
         'ancestors', CASE WHEN cardinality(s.ancestors) = 0 THEN '{}'::jsonb ELSE
-            COALESCE((SELECT jsonb_object_agg(a.name, a.results) FROM tasker.workflow_steps a
-                       WHERE a.task_uuid = s.task_uuid AND a.name = ANY (s.ancestors)),
-                     '{}'::jsonb) END);
+            (SELECT jsonb_object_agg(n.name, CASE
+                        WHEN a.step_uuid IS NOT NULL THEN a.results
+                        -- a per-element template: its instances' results in element order
+                        -- (none: its fan_out returned no element)
+                        ELSE COALESCE((SELECT jsonb_agg(i.results ORDER BY i.element_index)
+                                         FROM tasker.workflow_steps i
+                                        WHERE i.task_uuid = s.task_uuid
+                                          AND i.element_of = n.name), '[]'::jsonb) END)
+               FROM unnest(s.ancestors) AS n(name)
+               LEFT JOIN tasker.workflow_steps a
+                      ON a.task_uuid = s.task_uuid AND a.name = n.name) END,
+        'skipped', CASE WHEN cardinality(s.ancestors) = 0 THEN '[]'::jsonb ELSE
+            COALESCE((SELECT jsonb_agg(a.name) FROM tasker.workflow_steps a
+                       WHERE a.task_uuid = s.task_uuid AND a.name = ANY (s.ancestors)
+                         AND a.state = 'skipped'), '[]'::jsonb) END);
 END;
 $$;
 
@@ -263,15 +281,33 @@ DECLARE
     v_attempts integer[];
     v_moved uuid[];
     v_waiting uuid[];
+    v_skip uuid[];
+    v_skip_attempts integer[];
 BEGIN
     PERFORM tasker.lock_concurrency_keys(p_task_uuids);
     v_waiting := tasker.concurrency_waiting(p_task_uuids);
-    SELECT array_agg(r.step_uuid), array_agg(r.state), array_agg(r.attempts)
-      INTO v_steps, v_states, v_attempts
-      FROM tasker.steps_readiness(p_task_uuids) r
-      JOIN tasker.tasks t ON t.task_uuid = r.task_uuid
-     WHERE r.ready AND r.state = 'pending' AND t.state IN ('pending', 'in_progress')
-       AND NOT (r.task_uuid = ANY (v_waiting));
+    -- Skipping spreads one generation per round (a decision's unchosen branch, then the
+    -- steps all of whose parents are skipped); without any skip, one round.
+    LOOP
+        SELECT array_agg(r.step_uuid) FILTER (WHERE r.ready AND r.state = 'pending'),
+               array_agg(r.state) FILTER (WHERE r.ready AND r.state = 'pending'),
+               array_agg(r.attempts) FILTER (WHERE r.ready AND r.state = 'pending'),
+               array_agg(r.step_uuid) FILTER (WHERE r.skip),
+               array_agg(r.attempts) FILTER (WHERE r.skip)
+          INTO v_steps, v_states, v_attempts, v_skip, v_skip_attempts
+          FROM tasker.steps_readiness(p_task_uuids) r
+          JOIN tasker.tasks t ON t.task_uuid = r.task_uuid
+         WHERE (r.skip OR (r.ready AND r.state = 'pending'))
+           AND t.state IN ('pending', 'in_progress')
+           AND NOT (r.task_uuid = ANY (v_waiting));
+        EXIT WHEN v_skip IS NULL;
+        PERFORM tasker.move_steps(v_skip,
+                                  array_fill('pending'::text, ARRAY[cardinality(v_skip)]),
+                                  v_skip_attempts,
+                                  array_fill('skipped'::text, ARRAY[cardinality(v_skip)]),
+                                  array_fill('every parent was skipped'::text,
+                                             ARRAY[cardinality(v_skip)]));
+    END LOOP;
     IF v_steps IS NOT NULL THEN
         SELECT array_agg(m.step_uuid) INTO v_moved
           FROM tasker.move_steps(v_steps, v_states, v_attempts,
@@ -320,6 +356,58 @@ BEGIN
     PERFORM tasker.install_queue_functions(p_queue);
 END;
 $_$;
+
+
+--
+-- Name: expand_fan_outs(uuid[], jsonb[]); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.expand_fan_outs(p_steps uuid[], p_items jsonb[]) RETURNS integer
+    LANGUAGE sql
+    AS $$
+    WITH templates AS MATERIALIZED (
+        SELECT t.step_uuid AS template, t.task_uuid, t.name, t.position, t.handler, t.config, t.max_attempts,
+               t.retryable, t.backoff_base_seconds, t.max_backoff_seconds, t.timeout_seconds,
+               t.depends_on, t.ancestors, f.name AS fan_out, x.items
+          FROM unnest(p_steps, p_items) AS x(fan_out, items)
+          JOIN tasker.workflow_steps f ON f.step_uuid = x.fan_out
+          JOIN tasker.workflow_step_edges e ON e.from_step = x.fan_out
+          JOIN tasker.workflow_steps t ON t.step_uuid = e.to_step
+         WHERE t.state = 'pending' AND t.element_of IS NULL),
+    instances AS MATERIALIZED (
+        SELECT gen_random_uuid() AS step_uuid, (el.n - 1)::integer AS idx,
+               el.v AS input, t.*
+          FROM templates t, jsonb_array_elements(t.items) WITH ORDINALITY AS el(v, n)),
+    inserted AS (
+        INSERT INTO tasker.workflow_steps
+               (step_uuid, task_uuid, name, position, handler, config, max_attempts, retryable,
+                backoff_base_seconds, max_backoff_seconds, timeout_seconds, depends_on,
+                ancestors, element_of, element_index, input)
+        SELECT i.step_uuid, i.task_uuid, i.name || '[' || i.idx || ']', i.position, i.handler,
+               i.config, i.max_attempts, i.retryable, i.backoff_base_seconds,
+               i.max_backoff_seconds, i.timeout_seconds, i.depends_on, i.ancestors, i.name,
+               i.idx, i.input
+          FROM instances i),
+    edges_in AS (
+        INSERT INTO tasker.workflow_step_edges (task_uuid, from_step, to_step)
+        SELECT i.task_uuid, e.from_step, i.step_uuid
+          FROM instances i JOIN tasker.workflow_step_edges e ON e.to_step = i.template),
+    edges_out AS (
+        INSERT INTO tasker.workflow_step_edges (task_uuid, from_step, to_step)
+        SELECT i.task_uuid, i.step_uuid, e.to_step
+          FROM instances i JOIN tasker.workflow_step_edges e ON e.from_step = i.template),
+    audit AS (
+        INSERT INTO tasker.step_transitions (step_uuid, task_uuid, from_state, to_state, reason)
+        SELECT i.step_uuid, i.task_uuid, NULL, 'pending',
+               'element ' || i.idx || ' of fan_out step ' || i.fan_out
+          FROM instances i),
+    gone_edges AS (
+        DELETE FROM tasker.workflow_step_edges e USING templates t
+         WHERE e.from_step = t.template OR e.to_step = t.template),
+    gone AS (
+        DELETE FROM tasker.workflow_steps s USING templates t WHERE s.step_uuid = t.template)
+    SELECT count(*)::integer FROM instances
+$$;
 
 
 --
@@ -507,7 +595,7 @@ BEGIN
                attempts = CASE x.to_state WHEN 'in_progress' THEN s.attempts + 1
                                           WHEN 'pending' THEN 0
                                           ELSE s.attempts END,
-               results = CASE WHEN x.to_state IN ('complete', 'resolved_manually') THEN x.results
+               results = CASE WHEN x.to_state IN ('complete', 'resolved_manually', 'skipped') THEN x.results
                               ELSE s.results END,
                last_error = CASE WHEN x.to_state IN ('waiting_for_retry', 'error') THEN x.error
                                  ELSE s.last_error END,
@@ -522,7 +610,7 @@ BEGIN
                started_at = CASE x.to_state WHEN 'in_progress' THEN clock_timestamp()
                                             WHEN 'pending' THEN NULL
                                             ELSE s.started_at END,
-               completed_at = CASE WHEN x.to_state IN ('complete', 'error', 'cancelled', 'resolved_manually') THEN clock_timestamp()
+               completed_at = CASE WHEN x.to_state IN ('complete', 'error', 'cancelled', 'resolved_manually', 'skipped') THEN clock_timestamp()
                                    WHEN x.to_state = 'pending' THEN NULL
                                    ELSE s.completed_at END,
                updated_at = clock_timestamp()
@@ -1018,19 +1106,25 @@ $_$;
 -- Name: steps_readiness(uuid[]); Type: FUNCTION; Schema: tasker; Owner: -
 --
 
-CREATE FUNCTION tasker.steps_readiness(p_task_uuids uuid[]) RETURNS TABLE(task_uuid uuid, step_uuid uuid, name text, state text, attempts integer, max_attempts integer, parents_total integer, parents_done integer, ready boolean)
+CREATE FUNCTION tasker.steps_readiness(p_task_uuids uuid[]) RETURNS TABLE(task_uuid uuid, step_uuid uuid, name text, state text, attempts integer, max_attempts integer, parents_total integer, parents_done integer, ready boolean, skip boolean)
     LANGUAGE sql STABLE
     AS $$
     SELECT s.task_uuid, s.step_uuid, s.name, s.state, s.attempts, s.max_attempts,
            count(p.step_uuid)::integer AS parents_total,
-           count(p.step_uuid) FILTER (WHERE p.state IN ('complete', 'resolved_manually'))::integer
+           count(p.step_uuid) FILTER (WHERE p.state IN ('complete', 'resolved_manually', 'skipped'))::integer
                AS parents_done,
            (s.state = 'pending'
               OR (s.state = 'waiting_for_retry'
                   AND (s.backoff_until IS NULL OR s.backoff_until <= clock_timestamp())))
            AND s.attempts < s.max_attempts
            AND count(p.step_uuid) = count(p.step_uuid)
-                 FILTER (WHERE p.state IN ('complete', 'resolved_manually')) AS ready
+                 FILTER (WHERE p.state IN ('complete', 'resolved_manually', 'skipped'))
+           AND (count(p.step_uuid) = 0
+                OR count(p.step_uuid) > count(p.step_uuid) FILTER (WHERE p.state = 'skipped'))
+               AS ready,
+           s.state = 'pending' AND count(p.step_uuid) > 0
+           AND count(p.step_uuid) = count(p.step_uuid) FILTER (WHERE p.state = 'skipped')
+               AS skip
     FROM tasker.workflow_steps s
     LEFT JOIN tasker.workflow_step_edges e ON e.to_step = s.step_uuid
     LEFT JOIN tasker.workflow_steps p ON p.step_uuid = e.from_step
@@ -1144,12 +1238,13 @@ CREATE FUNCTION tasker.task_status(p_task_uuid uuid) RETURNS jsonb
                                    FROM (SELECT state, count(*) AS n FROM steps GROUP BY state) c),
                                 '{}'::jsonb),
         'completion_percentage', COALESCE((SELECT round(100.0 * count(*) FILTER (
-                                               WHERE state IN ('complete', 'resolved_manually'))
+                                               WHERE state IN ('complete', 'resolved_manually', 'skipped'))
                                                / NULLIF(count(*), 0), 1) FROM steps), 0),
         'steps', COALESCE((SELECT jsonb_agg(jsonb_build_object(
                     'step_uuid', s.step_uuid, 'name', s.name, 'handler', s.handler,
                     'state', s.state, 'attempts', s.attempts, 'max_attempts', s.max_attempts,
                     'retryable', s.retryable, 'ready', s.ready, 'depends_on', to_jsonb(s.depends_on),
+                    'type', s.step_type, 'element_of', s.element_of, 'index', s.element_index,
                     'next_retry_at', CASE WHEN s.state = 'waiting_for_retry' THEN s.backoff_until END,
                     'timeout_seconds', s.timeout_seconds, 'config', s.config,
                     'results', s.results, 'last_error', s.last_error,
@@ -1158,7 +1253,8 @@ CREATE FUNCTION tasker.task_status(p_task_uuid uuid) RETURNS jsonb
                                          WHERE tr.step_uuid = s.step_uuid AND tr.to_state = 'complete'
                                          ORDER BY tr.id DESC LIMIT 1),
                     'enqueued_at', s.enqueued_at, 'started_at', s.started_at,
-                    'completed_at', s.completed_at) ORDER BY s.position) FROM steps s), '[]'::jsonb))
+                    'completed_at', s.completed_at) ORDER BY s.position, s.element_index) FROM steps s),
+                          '[]'::jsonb))
     FROM tasker.tasks t
     WHERE t.task_uuid = p_task_uuid
 $$;
@@ -1632,6 +1728,13 @@ CREATE INDEX tasks_run_at_idx ON tasker.tasks USING btree (run_at) WHERE (run_at
 --
 
 CREATE INDEX workflow_step_edges_to_idx ON tasker.workflow_step_edges USING btree (to_step);
+
+
+--
+-- Name: workflow_steps_elements_idx; Type: INDEX; Schema: tasker; Owner: -
+--
+
+CREATE INDEX workflow_steps_elements_idx ON tasker.workflow_steps USING btree (task_uuid, element_of, element_index) WHERE (element_of IS NOT NULL);
 
 
 --

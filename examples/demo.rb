@@ -3,7 +3,8 @@
 
 # The tasker-core demo: runs the four example workflows once each, the shop's
 # fulfillment/process_order through success and failure, three workflows written in the
-# Tasker format with Tasker-style handlers, then a batch of each shape, with
+# Tasker format with Tasker-style handlers, an approval routed by a decision step and rows
+# summed by a fan_out step, then a batch of each shape, with
 # the orchestrator and a worker in this one process.
 #
 #   bin/db start
@@ -19,6 +20,7 @@ require "tasker_core"
 require_relative "expected_results"
 require_relative "fulfillment_demo"
 require_relative "tasker_demo"
+require_relative "dynamic_demo"
 
 # Runs the demo and reports on stdout; #run returns the process exit status.
 class Demo
@@ -35,13 +37,15 @@ class Demo
   def run
     setup
     @orchestrator = TaskerCore::Orchestrator.start
-    @worker = TaskerCore::Worker.start(namespaces: Examples::WORKFLOWS.keys + ["fulfillment", TaskerDemo::NAMESPACE],
+    @worker = TaskerCore::Worker.start(namespaces: Examples::WORKFLOWS.keys + ["fulfillment", TaskerDemo::NAMESPACE] +
+                                                   DynamicDemo::NAMESPACES,
                                        concurrency: @concurrency)
     puts "tasker-core demo: database #{TaskerCore.configuration.redacted_database_url}, " \
          "worker concurrency #{@concurrency}"
     run_examples
     @failures += FulfillmentDemo.new.run
     @failures += TaskerDemo.new.run
+    @failures += DynamicDemo.new.run
     run_batch
     summary
   ensure

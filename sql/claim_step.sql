@@ -1,6 +1,8 @@
 -- A worker's claim of a step for the attempt its message carries: the step moves to
 -- in_progress (move_steps) and the worker gets everything its handler needs in one answer:
--- the task, the step, and the results of the step's ancestors.
+-- the task, the step (with its element and index if it is a fan_out's instance), the
+-- results of the step's ancestors (a per-element template's: its instances' results in
+-- element order) and which ancestors were skipped.
 --   claimed     the step is the worker's, for that attempt
 --   stale       the task is finished, or the step moved on (a duplicate or late message)
 --   exhausted   redelivered after its last attempt's worker vanished: the worker fails it
@@ -45,10 +47,23 @@ BEGIN
         'step', jsonb_build_object(
             'uuid', s.step_uuid, 'name', s.name, 'handler', s.handler, 'config', s.config,
             'attempt', s.attempts + 1, 'max_attempts', s.max_attempts,
-            'timeout_seconds', s.timeout_seconds, 'depends_on', to_jsonb(s.depends_on)),
+            'timeout_seconds', s.timeout_seconds, 'depends_on', to_jsonb(s.depends_on),
+            'input', s.input, 'index', s.element_index),
         'ancestors', CASE WHEN cardinality(s.ancestors) = 0 THEN '{}'::jsonb ELSE
-            COALESCE((SELECT jsonb_object_agg(a.name, a.results) FROM tasker.workflow_steps a
-                       WHERE a.task_uuid = s.task_uuid AND a.name = ANY (s.ancestors)),
-                     '{}'::jsonb) END);
+            (SELECT jsonb_object_agg(n.name, CASE
+                        WHEN a.step_uuid IS NOT NULL THEN a.results
+                        -- a per-element template: its instances' results in element order
+                        -- (none: its fan_out returned no element)
+                        ELSE COALESCE((SELECT jsonb_agg(i.results ORDER BY i.element_index)
+                                         FROM tasker.workflow_steps i
+                                        WHERE i.task_uuid = s.task_uuid
+                                          AND i.element_of = n.name), '[]'::jsonb) END)
+               FROM unnest(s.ancestors) AS n(name)
+               LEFT JOIN tasker.workflow_steps a
+                      ON a.task_uuid = s.task_uuid AND a.name = n.name) END,
+        'skipped', CASE WHEN cardinality(s.ancestors) = 0 THEN '[]'::jsonb ELSE
+            COALESCE((SELECT jsonb_agg(a.name) FROM tasker.workflow_steps a
+                       WHERE a.task_uuid = s.task_uuid AND a.name = ANY (s.ancestors)
+                         AND a.state = 'skipped'), '[]'::jsonb) END);
 END;
 $$;

@@ -1,6 +1,7 @@
--- For each of these tasks (their rows locked by the caller): moves every ready pending step
--- to enqueued (move_steps) and sends its message (send_step_messages), then returns the
--- task's step counts by state, from which the caller settles the task's own state
+-- For each of these tasks (their rows locked by the caller): moves every pending step all of
+-- whose parents were skipped to skipped, then every ready pending step to enqueued
+-- (move_steps) and sends its message (send_step_messages), then returns the task's step
+-- counts by state, from which the caller settles the task's own state
 -- (src/state/task.rs). One call for a whole batch of tasks. A task that has not started
 -- and must wait for its concurrency key (concurrency_waiting, decided under the key's row
 -- lock, lock_concurrency_keys) keeps its steps pending.
@@ -25,15 +26,33 @@ DECLARE
     v_attempts integer[];
     v_moved uuid[];
     v_waiting uuid[];
+    v_skip uuid[];
+    v_skip_attempts integer[];
 BEGIN
     PERFORM tasker.lock_concurrency_keys(p_task_uuids);
     v_waiting := tasker.concurrency_waiting(p_task_uuids);
-    SELECT array_agg(r.step_uuid), array_agg(r.state), array_agg(r.attempts)
-      INTO v_steps, v_states, v_attempts
-      FROM tasker.steps_readiness(p_task_uuids) r
-      JOIN tasker.tasks t ON t.task_uuid = r.task_uuid
-     WHERE r.ready AND r.state = 'pending' AND t.state IN ({{OPEN_TASK_STATES}})
-       AND NOT (r.task_uuid = ANY (v_waiting));
+    -- Skipping spreads one generation per round (a decision's unchosen branch, then the
+    -- steps all of whose parents are skipped); without any skip, one round.
+    LOOP
+        SELECT array_agg(r.step_uuid) FILTER (WHERE r.ready AND r.state = 'pending'),
+               array_agg(r.state) FILTER (WHERE r.ready AND r.state = 'pending'),
+               array_agg(r.attempts) FILTER (WHERE r.ready AND r.state = 'pending'),
+               array_agg(r.step_uuid) FILTER (WHERE r.skip),
+               array_agg(r.attempts) FILTER (WHERE r.skip)
+          INTO v_steps, v_states, v_attempts, v_skip, v_skip_attempts
+          FROM tasker.steps_readiness(p_task_uuids) r
+          JOIN tasker.tasks t ON t.task_uuid = r.task_uuid
+         WHERE (r.skip OR (r.ready AND r.state = 'pending'))
+           AND t.state IN ({{OPEN_TASK_STATES}})
+           AND NOT (r.task_uuid = ANY (v_waiting));
+        EXIT WHEN v_skip IS NULL;
+        PERFORM tasker.move_steps(v_skip,
+                                  array_fill('pending'::text, ARRAY[cardinality(v_skip)]),
+                                  v_skip_attempts,
+                                  array_fill('skipped'::text, ARRAY[cardinality(v_skip)]),
+                                  array_fill('every parent was skipped'::text,
+                                             ARRAY[cardinality(v_skip)]));
+    END LOOP;
     IF v_steps IS NOT NULL THEN
         SELECT array_agg(m.step_uuid) INTO v_moved
           FROM tasker.move_steps(v_steps, v_states, v_attempts,

@@ -1,10 +1,14 @@
 -- THE readiness rule, used by the enqueue (enqueue_ready), the recovery sweep
 -- (stranded_tasks), task_status and the CLI: a step is ready when it is pending (or waiting
 -- for a retry whose backoff has passed), has attempts left, and every parent is satisfied
--- (complete or resolved by hand).
+-- (complete, resolved by hand or skipped), not all of them skipped. A pending step all of
+-- whose parents were skipped is to be skipped itself (`skip`; enqueue_ready does it).
+-- A fan_out's instances replace their per-element template in the edges, so a step that
+-- waited on the template waits on every instance.
 CREATE OR REPLACE FUNCTION tasker.steps_readiness(p_task_uuids uuid[])
 RETURNS TABLE (task_uuid uuid, step_uuid uuid, name text, state text, attempts integer,
-               max_attempts integer, parents_total integer, parents_done integer, ready boolean)
+               max_attempts integer, parents_total integer, parents_done integer, ready boolean,
+               skip boolean)
 LANGUAGE sql STABLE AS $$
     SELECT s.task_uuid, s.step_uuid, s.name, s.state, s.attempts, s.max_attempts,
            count(p.step_uuid)::integer AS parents_total,
@@ -15,7 +19,13 @@ LANGUAGE sql STABLE AS $$
                   AND (s.backoff_until IS NULL OR s.backoff_until <= clock_timestamp())))
            AND s.attempts < s.max_attempts
            AND count(p.step_uuid) = count(p.step_uuid)
-                 FILTER (WHERE p.state IN ({{SATISFIED_STEP_STATES}})) AS ready
+                 FILTER (WHERE p.state IN ({{SATISFIED_STEP_STATES}}))
+           AND (count(p.step_uuid) = 0
+                OR count(p.step_uuid) > count(p.step_uuid) FILTER (WHERE p.state = 'skipped'))
+               AS ready,
+           s.state = 'pending' AND count(p.step_uuid) > 0
+           AND count(p.step_uuid) = count(p.step_uuid) FILTER (WHERE p.state = 'skipped')
+               AS skip
     FROM tasker.workflow_steps s
     LEFT JOIN tasker.workflow_step_edges e ON e.to_step = s.step_uuid
     LEFT JOIN tasker.workflow_steps p ON p.step_uuid = e.from_step

@@ -1,8 +1,10 @@
 -- A task's full status as one JSON document: the task, its step counts, and every step with
 -- its state, attempts, readiness (steps_readiness), results (with the metadata its handler
--- attached, from the step's audit trail) and last error, in template
--- order, and `waiting_for` when the task waits for its concurrency key (concurrency_waiting).
--- TaskerCore.task_status, wait_for_task, the dashboard and the CLI read it.
+-- attached, from the step's audit trail) and last error, in template order (a fan_out's
+-- instances, with their per-element template's name and their index, in element order
+-- where the template stood), and `waiting_for` when the task waits for its concurrency key
+-- (concurrency_waiting). TaskerCore.task_status, wait_for_task, the dashboard and the CLI
+-- read it.
 CREATE OR REPLACE FUNCTION tasker.task_status(p_task_uuid uuid) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     WITH steps AS (
@@ -35,6 +37,7 @@ LANGUAGE sql STABLE AS $$
                     'step_uuid', s.step_uuid, 'name', s.name, 'handler', s.handler,
                     'state', s.state, 'attempts', s.attempts, 'max_attempts', s.max_attempts,
                     'retryable', s.retryable, 'ready', s.ready, 'depends_on', to_jsonb(s.depends_on),
+                    'type', s.step_type, 'element_of', s.element_of, 'index', s.element_index,
                     'next_retry_at', CASE WHEN s.state = 'waiting_for_retry' THEN s.backoff_until END,
                     'timeout_seconds', s.timeout_seconds, 'config', s.config,
                     'results', s.results, 'last_error', s.last_error,
@@ -43,7 +46,8 @@ LANGUAGE sql STABLE AS $$
                                          WHERE tr.step_uuid = s.step_uuid AND tr.to_state = 'complete'
                                          ORDER BY tr.id DESC LIMIT 1),
                     'enqueued_at', s.enqueued_at, 'started_at', s.started_at,
-                    'completed_at', s.completed_at) ORDER BY s.position) FROM steps s), '[]'::jsonb))
+                    'completed_at', s.completed_at) ORDER BY s.position, s.element_index) FROM steps s),
+                          '[]'::jsonb))
     FROM tasker.tasks t
     WHERE t.task_uuid = p_task_uuid
 $$;

@@ -50,6 +50,8 @@ pub struct Config {
     pub schedule_catch_up: u32,
     /// Seconds the sweep keeps a finished task before purging it; 0: never purged.
     pub retention: f64,
+    /// The most elements a fan_out step may return.
+    pub max_fan_out: i32,
 }
 
 impl Config {
@@ -79,6 +81,7 @@ impl Config {
             claim_grace_seconds: float("claim_grace_seconds"),
             schedule_catch_up: int("schedule_catch_up") as u32,
             retention: float("retention"),
+            max_fan_out: int("max_fan_out") as i32,
         }
     }
 
@@ -114,6 +117,7 @@ impl Config {
             ("claim_grace_seconds", Value::Float(v)) => self.claim_grace_seconds = v,
             ("schedule_catch_up", Value::Int(v)) => self.schedule_catch_up = v as u32,
             ("retention", Value::Float(v)) => self.retention = v,
+            ("max_fan_out", Value::Int(v)) => self.max_fan_out = v as i32,
             (key, _) => {
                 return Err(Error::Config(format!(
                     "configuration key {key} is not a process setting"
@@ -165,6 +169,7 @@ impl Config {
                 Value::Int(self.schedule_catch_up.into()),
             ),
             ("retention", Value::Float(self.retention)),
+            ("max_fan_out", Value::Int(self.max_fan_out.into())),
         ];
         for (key, value) in checks {
             settings::find(key)

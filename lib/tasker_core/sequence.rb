@@ -10,6 +10,8 @@ module TaskerCore
   #   sequence.get_results("validate_order"), sequence.get_result("validate_order", "id"),
   #   sequence.has?("validate_order")  # the Tasker family's names
   #   sequence.parents                 # => {"parent_a" => ..., "parent_b" => ...} (depends_on order)
+  #   sequence.get("process_chunk")    # a fan_out's per-element template: its instances' results
+  #   sequence.skipped?("auto_approve") # a step a decision left out; its get is nil
   #   sequence.each { |name, results| ... }
   class Sequence
     include Enumerable
@@ -19,8 +21,9 @@ module TaskerCore
 
     attr_reader :depends_on, :step_name
 
-    def initialize(results = {}, depends_on: [], step_name: nil)
+    def initialize(results = {}, depends_on: [], step_name: nil, skipped: [])
       @results = results.to_h.transform_keys(&:to_s).freeze
+      @skipped = skipped.map(&:to_s).freeze
       @depends_on = depends_on.map(&:to_s).freeze
       @step_name = step_name
     end
@@ -34,6 +37,15 @@ module TaskerCore
     alias [] get
     # The Tasker family's name for get.
     alias get_results get
+
+    # Whether that ancestor was skipped (a decision did not choose it, or every parent of it
+    # was skipped); `get` of a skipped step is nil.
+    def skipped?(name)
+      key = name.to_s
+      raise UnknownStepError, unknown_step_message(key) unless @results.key?(key)
+
+      @skipped.include?(key)
+    end
 
     # One key of a step's results (a Hash); string or symbol keys.
     def get_result(name, key)

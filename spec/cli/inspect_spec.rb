@@ -194,7 +194,7 @@ RSpec.describe "exe/tasker-core status, task, graph, templates", db: true do
         good = tasker_core("templates", "validate", "examples/templates", env: offline)
         expect(good.code).to eq(0), good.err
         expect(good.out).to include("ok      examples/templates/tree_workflow.yaml: tree_workflow/tree@1.0.0 (8 steps)",
-                                    "5 valid, 0 invalid")
+                                    "7 valid, 0 invalid")
 
         bad = tasker_core("templates", "validate", dir, "examples/templates/linear_workflow.yaml", env: offline)
         expect(bad.code).to eq(1)

@@ -127,9 +127,9 @@ RSpec.describe "rules exported by the core" do
     states = TaskerCore::States
     expect(states::TASK).to eq(%w[pending in_progress complete error cancelled resolved_manually])
     expect(states::STEP).to eq(%w[pending enqueued in_progress complete waiting_for_retry error cancelled
-                                  resolved_manually])
+                                  resolved_manually skipped])
     expect(states::TASK_FINISHED).to eq(%w[complete error cancelled resolved_manually])
-    expect(states::STEP_FINISHED).to eq(%w[complete error cancelled resolved_manually])
+    expect(states::STEP_FINISHED).to eq(%w[complete error cancelled resolved_manually skipped])
     [states::TASK, states::STEP, states::TASK_FINISHED, states::STEP_FINISHED].each do |list|
       expect(list).to be_frozen
       expect(list).to all(be_frozen)

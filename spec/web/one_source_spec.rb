@@ -16,7 +16,7 @@ RSpec.describe TaskerCore::States do
     expect(described_class::TASK).to eq(%w[pending in_progress complete error cancelled resolved_manually])
     expect(described_class::STEP).to include("enqueued", "waiting_for_retry", *described_class::TASK)
     expect(described_class::TASK_FINISHED).to eq(%w[complete error cancelled resolved_manually])
-    expect(described_class::STEP_FINISHED).to eq(%w[complete error cancelled resolved_manually])
+    expect(described_class::STEP_FINISHED).to eq(%w[complete error cancelled resolved_manually skipped])
     %i[TASK STEP TASK_FINISHED STEP_FINISHED].each do |name|
       value = described_class.const_get(name)
       expect(value).to be_frozen

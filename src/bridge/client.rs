@@ -243,8 +243,13 @@ fn process_results(ruby: &Ruby, settings: RHash, batch: i32) -> Result<Vec<Strin
         ));
     }
     with_client(ruby, settings, move |c| async move {
-        let applied =
-            results::process_batch(&c.pool, batch, RESULT_VT, c.config.backoff_jitter).await?;
+        let applied = results::process_batch(
+            &c.pool,
+            batch,
+            RESULT_VT,
+            results::ResultRules::of(&c.config),
+        )
+        .await?;
         Ok(applied.iter().map(|a| a.label().to_string()).collect())
     })
 }

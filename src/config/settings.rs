@@ -110,7 +110,7 @@ const fn worker(key: &'static str, default: Default, rule: Rule) -> Setting {
     }
 }
 
-pub const SETTINGS: [Setting; 19] = [
+pub const SETTINGS: [Setting; 20] = [
     process(
         "database_url",
         Default::Text("postgresql://postgres@127.0.0.1:54329/tasker_development"),
@@ -177,6 +177,8 @@ pub const SETTINGS: [Setting; 19] = [
             above_min: false,
         },
     ),
+    // The most elements one fan_out step may return (docs/handlers-and-templates.md).
+    process("max_fan_out", Default::Int(10_000), count(1_000_000)),
     worker("concurrency", Default::Int(4), count(MAX_COUNT)),
     worker("batch_size", Default::Derived, count(MAX_COUNT)),
     worker("max_reads", Default::Int(STEP_MAX_READS), count(MAX_COUNT)),

@@ -34,6 +34,12 @@ pub struct StepResult {
     /// step fails whatever attempt it is on.
     #[serde(default)]
     pub poison: bool,
+    /// A decision step's choice: the names of the direct dependents that run.
+    #[serde(default)]
+    pub choose: Option<Vec<String>>,
+    /// A fan_out step's elements when they differ from its result (TaskerCore::FanOut).
+    #[serde(default)]
+    pub items: Option<Box<RawValue>>,
 }
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]

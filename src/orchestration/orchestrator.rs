@@ -19,7 +19,7 @@ use crate::messaging::messages::TaskRequest;
 use crate::messaging::queue::{self, QueueMessage};
 use crate::messaging::{RESULTS_QUEUE, TASK_REQUESTS_QUEUE};
 use crate::runtime::{self, Client};
-use crate::store::results::{self, Applied, RESULT_VT};
+use crate::store::results::{self, Applied, ResultRules, RESULT_VT};
 use crate::store::tasks::{create_task, Consume};
 use crate::store::{pool, requests};
 
@@ -139,7 +139,7 @@ impl Orchestrator {
         let (shutdown, rx) = watch::channel(false);
         let stats = Arc::new(Stats::default());
         let supervision = Supervision::new(shutdown, stats.clone());
-        let jitter = config.backoff_jitter;
+        let rules = ResultRules::of(config);
         let mut handles = Vec::new();
         // One result consumer: consumers would compete for batches (SKIP LOCKED), and one
         // keeps empty reads rare.
@@ -152,7 +152,7 @@ impl Orchestrator {
                     Consumer {
                         queue: RESULTS_QUEUE,
                     }
-                    .run(c, s, r, move |c| drain_results(c, counted.clone(), jitter))
+                    .run(c, s, r, move |c| drain_results(c, counted.clone(), rules))
                     .await
                 }
             }
@@ -262,8 +262,8 @@ impl Orchestrator {
 /// Results applied per transaction.
 const RESULT_BATCH: i32 = 16;
 
-async fn drain_results(client: Arc<Client>, stats: Arc<Stats>, jitter: f64) -> Result<bool> {
-    let applied = results::process_batch(&client.pool, RESULT_BATCH, RESULT_VT, jitter).await?;
+async fn drain_results(client: Arc<Client>, stats: Arc<Stats>, rules: ResultRules) -> Result<bool> {
+    let applied = results::process_batch(&client.pool, RESULT_BATCH, RESULT_VT, rules).await?;
     applied.iter().for_each(|a| stats.count(a));
     Ok(applied.len() >= RESULT_BATCH as usize)
 }

@@ -13,10 +13,12 @@ pub enum StepState {
     Error,
     Cancelled,
     ResolvedManually,
+    /// Not run: a decision did not choose it, or every parent was skipped.
+    Skipped,
 }
 
 impl StepState {
-    pub const ALL: [StepState; 8] = [
+    pub const ALL: [StepState; 9] = [
         StepState::Pending,
         StepState::Enqueued,
         StepState::InProgress,
@@ -25,6 +27,7 @@ impl StepState {
         StepState::Error,
         StepState::Cancelled,
         StepState::ResolvedManually,
+        StepState::Skipped,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -37,12 +40,16 @@ impl StepState {
             StepState::Error => "error",
             StepState::Cancelled => "cancelled",
             StepState::ResolvedManually => "resolved_manually",
+            StepState::Skipped => "skipped",
         }
     }
 
-    /// Satisfies dependents.
+    /// Satisfies dependents (and counts as done for the task).
     pub fn is_satisfied(self) -> bool {
-        matches!(self, StepState::Complete | StepState::ResolvedManually)
+        matches!(
+            self,
+            StepState::Complete | StepState::ResolvedManually | StepState::Skipped
+        )
     }
 
     /// Nothing will move this step again (short of an operator's retry).
@@ -53,6 +60,7 @@ impl StepState {
                 | StepState::Error
                 | StepState::Cancelled
                 | StepState::ResolvedManually
+                | StepState::Skipped
         )
     }
 
@@ -78,6 +86,9 @@ impl StepState {
             // operator controls
             (Pending | Enqueued | InProgress | WaitingForRetry, Cancelled) => true,
             (Error | Cancelled, Pending) => true,
+            // a decision's unchosen branch, or a step whose parents were all skipped; only a
+            // step that never ran is skipped, and nothing moves a skipped step again
+            (Pending, Skipped) => true,
             (from, ResolvedManually) => !from.is_satisfied(),
             _ => false,
         }
@@ -207,6 +218,7 @@ mod tests {
             (WaitingForRetry, ResolvedManually),
             (Error, ResolvedManually),
             (Cancelled, ResolvedManually),
+            (Pending, Skipped),
         ];
         for from in StepState::ALL {
             for to in StepState::ALL {

@@ -78,7 +78,7 @@ impl FromStr for TaskState {
 /// How many steps of a task are in each state.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StepCounts {
-    counts: [i64; 8],
+    counts: [i64; StepState::ALL.len()],
 }
 
 impl StepCounts {

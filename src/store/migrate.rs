@@ -265,7 +265,7 @@ mod tests {
             .expect("known placeholders");
         assert_eq!(
             sql,
-            "x IN ('complete', 'resolved_manually') AND t IN ('pending', 'in_progress')"
+            "x IN ('complete', 'resolved_manually', 'skipped') AND t IN ('pending', 'in_progress')"
         );
         assert_eq!(
             expand("{{FINISHED_TASK_STATES}}").expect("known placeholder"),
@@ -309,7 +309,11 @@ mod tests {
         let mut versions: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
         let count = versions.len();
         versions.dedup();
-        assert_eq!(versions.len(), count, "two files of migrations/ share a version");
+        assert_eq!(
+            versions.len(),
+            count,
+            "two files of migrations/ share a version"
+        );
     }
 
     #[test]

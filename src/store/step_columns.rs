@@ -12,6 +12,8 @@ pub struct StepColumns {
     pub names: Vec<String>,
     pub positions: Vec<i32>,
     pub handlers: Vec<String>,
+    /// task, decision or fan_out
+    pub types: Vec<String>,
     pub configs: Vec<String>,
     pub max_attempts: Vec<i32>,
     pub retryable: Vec<bool>,
@@ -36,6 +38,7 @@ impl StepColumns {
             names: Vec::with_capacity(n),
             positions: Vec::with_capacity(n),
             handlers: Vec::with_capacity(n),
+            types: Vec::with_capacity(n),
             configs: Vec::with_capacity(n),
             max_attempts: Vec::with_capacity(n),
             retryable: Vec::with_capacity(n),
@@ -55,6 +58,7 @@ impl StepColumns {
             c.names.push(s.name.clone());
             c.positions.push(i as i32);
             c.handlers.push(s.handler.clone());
+            c.types.push(s.kind().as_str().to_string());
             c.configs.push(s.config.to_string());
             c.max_attempts
                 .push(s.retry.max_attempts.unwrap_or(config.default_max_attempts));

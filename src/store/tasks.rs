@@ -298,13 +298,15 @@ async fn insert_task(
          steps AS (
            INSERT INTO tasker.workflow_steps
               (step_uuid, task_uuid, name, position, handler, config, max_attempts, retryable,
-               backoff_base_seconds, max_backoff_seconds, timeout_seconds, depends_on, ancestors)
+               backoff_base_seconds, max_backoff_seconds, timeout_seconds, depends_on, ancestors,
+               step_type)
            SELECT u, task.task_uuid, nm, pos, h, c::jsonb, ma, r, b, mb, t,
                   ARRAY(SELECT jsonb_array_elements_text(p::jsonb)),
-                  ARRAY(SELECT jsonb_array_elements_text(a::jsonb))
+                  ARRAY(SELECT jsonb_array_elements_text(a::jsonb)), ty
              FROM task, unnest($1::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[],
                                $8::bool[], $9::float8[], $10::float8[], $11::int[], $12::text[],
-                               $13::text[]) AS x(u, nm, pos, h, c, ma, r, b, mb, t, p, a)),
+                               $13::text[], $31::text[])
+                        AS x(u, nm, pos, h, c, ma, r, b, mb, t, p, a, ty)),
          edges AS (
            INSERT INTO tasker.workflow_step_edges (task_uuid, from_step, to_step)
            SELECT task.task_uuid, f, t FROM task, unnest($14::uuid[], $15::uuid[]) AS x(f, t)),
@@ -345,6 +347,7 @@ async fn insert_task(
     .bind(req.run_at)
     .bind(key)
     .bind(limit)
+    .bind(&c.types)
     .fetch_optional(&mut *conn)
     .await?;
     Ok(created.is_some())

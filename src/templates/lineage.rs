@@ -64,6 +64,7 @@ mod tests {
                 .map(|(name, deps)| StepTemplate {
                     name: (*name).into(),
                     handler: "H".into(),
+                    step_type: None,
                     description: None,
                     depends_on: deps.iter().map(|d| (*d).into()).collect(),
                     config: serde_json::json!({}),

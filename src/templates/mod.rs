@@ -12,7 +12,7 @@ mod validate;
 pub use concurrency::Concurrency;
 pub use context_schema::violations as context_violations;
 pub use lineage::{lineage, Lineage};
-pub use model::{RetryPolicy, StepTemplate, Template, DEFAULT_OPTIONS};
+pub use model::{RetryPolicy, StepTemplate, StepType, Template, DEFAULT_OPTIONS};
 pub use tasker::current_environment;
 pub use validate::{parse_and_validate, parse_and_validate_in};
 

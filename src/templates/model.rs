@@ -40,6 +40,9 @@ pub const DEFAULT_OPTIONS: [&str; 4] = ["initiator", "source_system", "reason", 
 pub struct StepTemplate {
     pub name: String,
     pub handler: String,
+    /// `task` (left out), `decision` or `fan_out`: see StepType.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub step_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -53,6 +56,43 @@ pub struct StepTemplate {
     /// Tasker-format step keys kept as written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tasker: Option<TaskerStepInfo>,
+}
+
+/// What a step's handler decides besides its result (DESIGN.md, "Dynamic workflows").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepType {
+    /// Runs once; its dependents run when it is done.
+    Task,
+    /// Chooses which of its direct dependents run; the others are skipped.
+    Decision,
+    /// Returns an Array; each direct dependent runs once per element.
+    FanOut,
+}
+
+impl StepType {
+    pub const ALL: [StepType; 3] = [StepType::Task, StepType::Decision, StepType::FanOut];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepType::Task => "task",
+            StepType::Decision => "decision",
+            StepType::FanOut => "fan_out",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<StepType> {
+        StepType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+impl StepTemplate {
+    /// The step's type; an unknown one (refused by validation) reads as a task.
+    pub fn kind(&self) -> StepType {
+        self.step_type
+            .as_deref()
+            .and_then(StepType::parse)
+            .unwrap_or(StepType::Task)
+    }
 }
 
 pub fn empty_object() -> Value {

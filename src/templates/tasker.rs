@@ -252,6 +252,7 @@ fn step(s: TaskerStep) -> Result<StepTemplate, String> {
     Ok(StepTemplate {
         name: s.name,
         handler: s.handler_class,
+        step_type: None,
         description: s.description,
         depends_on,
         config: s.handler_config.unwrap_or_else(super::model::empty_object),

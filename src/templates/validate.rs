@@ -4,7 +4,8 @@
 use std::collections::{HashMap, HashSet};
 
 use super::context_schema::schema_problem;
-use super::model::{Template, DEFAULT_OPTIONS};
+use super::lineage::lineage;
+use super::model::{StepTemplate, StepType, Template, DEFAULT_OPTIONS};
 use super::tasker;
 use crate::error::{Error, Result};
 use crate::messaging::queue::validate_namespace;
@@ -111,6 +112,8 @@ pub fn problems(t: &Template) -> Vec<String> {
     if out.is_empty() {
         if let Some(cycle) = find_cycle(t) {
             out.push(format!("its steps form a cycle: {}", cycle.join(" -> ")));
+        } else {
+            dynamic_problems(t, &mut out);
         }
     }
     out
@@ -179,6 +182,16 @@ fn step_problems(t: &Template, out: &mut Vec<String>) {
                 out.push(format!("{at}: lists {dep:?} twice in depends_on"));
             }
         }
+        if step
+            .step_type
+            .as_deref()
+            .is_some_and(|t| StepType::parse(t).is_none())
+        {
+            out.push(format!(
+                "{at}: type must be task, decision or fan_out, got {:?}",
+                step.step_type.as_deref().unwrap_or_default()
+            ));
+        }
         if !step.config.is_object() {
             out.push(format!("{at}: config must be a mapping"));
         }
@@ -208,6 +221,59 @@ fn step_problems(t: &Template, out: &mut Vec<String>) {
                 out.push(format!(
                     "{at}: timeout_seconds must be between 1 and {MAX_TIMEOUT_SECONDS}, got {n}"
                 ));
+            }
+        }
+    }
+}
+
+/// The rules of decision and fan_out steps (DESIGN.md, "Dynamic workflows").
+fn dynamic_problems(t: &Template, out: &mut Vec<String>) {
+    let children = |name: &str| -> Vec<&StepTemplate> {
+        t.steps
+            .iter()
+            .filter(|s| s.depends_on.iter().any(|d| d == name))
+            .collect()
+    };
+    let lineages = lineage(t);
+    let ancestors_of = |name: &str| -> Vec<String> {
+        t.steps
+            .iter()
+            .position(|s| s.name == name)
+            .map(|i| lineages[i].ancestors.clone())
+            .unwrap_or_default()
+    };
+    for step in &t.steps {
+        let at = format!("step {:?}", step.name);
+        match step.kind() {
+            StepType::Task => {}
+            StepType::Decision => {
+                if children(&step.name).is_empty() {
+                    out.push(format!(
+                        "{at}: a decision step needs at least one step that depends on it"
+                    ));
+                }
+            }
+            StepType::FanOut => {
+                let mut allowed = ancestors_of(&step.name);
+                allowed.push(step.name.clone());
+                for child in children(&step.name) {
+                    let cat = format!("step {:?}", child.name);
+                    if child.kind() != StepType::Task {
+                        out.push(format!(
+                            "{cat}: a per-element template (a direct dependent of fan_out step \
+                             {:?}) may not be a {} step itself",
+                            step.name,
+                            child.kind().as_str()
+                        ));
+                    }
+                    for dep in child.depends_on.iter().filter(|d| !allowed.contains(d)) {
+                        out.push(format!(
+                            "{cat}: a per-element template may depend only on its fan_out step \
+                             {:?} and that step's ancestors, not on {dep:?}",
+                            step.name
+                        ));
+                    }
+                }
             }
         }
     }
@@ -292,6 +358,65 @@ mod tests {
 
     fn error_of(json: &str) -> String {
         parse_and_validate(json).unwrap_err().to_string()
+    }
+
+    fn typed(name: &str, kind: &str, deps: &[&str]) -> String {
+        step(name, deps).replacen('{', &format!(r#"{{"type":"{kind}","#), 1)
+    }
+
+    #[test]
+    fn checks_decision_and_fan_out_steps() {
+        let ok = template(
+            &[
+                typed("route", "decision", &[]),
+                step("auto", &["route"]),
+                typed("split", "fan_out", &["auto"]),
+                step("chunk", &["split", "route"]),
+                step("sum", &["chunk"]),
+            ]
+            .join(","),
+        );
+        let t = parse_and_validate(&ok).unwrap();
+        assert_eq!(t.steps[2].kind(), StepType::FanOut);
+        assert_eq!(t.steps[4].kind(), StepType::Task);
+
+        let err = error_of(&template(&typed("a", "branch", &[])));
+        assert!(err.contains("shop/order@1.0.0"), "{err}");
+        assert!(
+            err.contains(r#"step "a": type must be task, decision or fan_out, got "branch""#),
+            "{err}"
+        );
+        let err = error_of(&template(&typed("a", "decision", &[])));
+        assert!(
+            err.contains(r#"step "a": a decision step needs at least one step that depends on it"#),
+            "{err}"
+        );
+        let nested = template(
+            &[
+                typed("split", "fan_out", &[]),
+                typed("inner", "fan_out", &["split"]),
+                step("x", &["inner"]),
+            ]
+            .join(","),
+        );
+        let err = error_of(&nested);
+        assert!(
+            err.contains(r#"step "inner": a per-element template (a direct dependent of fan_out step "split") may not be a fan_out step itself"#),
+            "{err}"
+        );
+        let outside = template(
+            &[
+                step("other", &[]),
+                typed("split", "fan_out", &[]),
+                step("chunk", &["split", "other"]),
+            ]
+            .join(","),
+        );
+        let err = error_of(&outside);
+        assert!(
+            err.contains(r#"step "chunk": a per-element template may depend only on its fan_out step "split" and that step's ancestors, not on "other""#),
+            "{err}"
+        );
     }
 
     #[test]

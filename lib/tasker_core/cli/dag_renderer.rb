@@ -4,13 +4,16 @@ module TaskerCore
   class CLI
     # Renders a workflow's DAG as Mermaid or Graphviz DOT. Steps are Hashes with "name",
     # "handler", "depends_on" and, for a task, "state" and "attempts"/"max_attempts"; a step
-    # with a state is filled with its state's colour.
+    # with a state is filled with its state's colour; a collapsed group of fan_out instances
+    # (TaskerCore::StepGraph) also shows its "counts" per state; an edge to a skipped step is
+    # dashed.
     class DagRenderer
       COLOURS = {
         "pending" => ["#eeeeee", "#9e9e9e"], "enqueued" => ["#e1f5fe", "#0288d1"],
         "in_progress" => ["#bbdefb", "#1565c0"], "waiting_for_retry" => ["#fff9c4", "#f9a825"],
         "complete" => ["#c8e6c9", "#2e7d32"], "resolved_manually" => ["#b2dfdb", "#00695c"],
-        "error" => ["#ffcdd2", "#c62828"], "cancelled" => ["#d7ccc8", "#5d4037"]
+        "error" => ["#ffcdd2", "#c62828"], "cancelled" => ["#d7ccc8", "#5d4037"],
+        "skipped" => ["#fafafa", "#bdbdbd"]
       }.freeze
 
       def initialize(title, steps)
@@ -25,7 +28,7 @@ module TaskerCore
       def mermaid
         lines = ["---", "title: #{@title}", "---", "flowchart TD"]
         @steps.each { |step| lines << "  #{node_id(step["name"])}[\"#{mermaid_label(step)}\"]" }
-        edges { |from, to| lines << "  #{node_id(from)} --> #{node_id(to)}" }
+        edges { |from, to, skipped| lines << "  #{node_id(from)} #{skipped ? "-.->" : "-->"} #{node_id(to)}" }
         states = @steps.filter_map { |step| step["state"] }.uniq
         states.each do |state|
           fill, stroke = COLOURS.fetch(state, ["#ffffff", "#000000"])
@@ -46,16 +49,18 @@ module TaskerCore
           lines << "  #{quote(step["name"])} [label=#{quote(label_lines(step).join("\n"))}, " \
                    "fillcolor=#{quote(fill)}, color=#{quote(stroke)}];"
         end
-        edges { |from, to| lines << "  #{quote(from)} -> #{quote(to)};" }
+        edges { |from, to, skipped| lines << "  #{quote(from)} -> #{quote(to)}#{" [style=dashed]" if skipped};" }
         lines << "}"
         "#{lines.join("\n")}\n"
       end
 
       private
 
+      # Each edge, and whether it leads to a skipped step (a branch a decision did not take):
+      # drawn dashed.
       def edges
         @steps.each do |step|
-          Array(step["depends_on"]).each { |parent| yield parent, step["name"] }
+          Array(step["depends_on"]).each { |parent| yield parent, step["name"], step["state"] == "skipped" }
         end
       end
 
@@ -65,6 +70,7 @@ module TaskerCore
           attempts = step["max_attempts"] ? " #{step["attempts"]}/#{step["max_attempts"]}" : ""
           lines << "#{step["state"]}#{attempts}"
         end
+        lines << step["counts"].map { |state, n| "#{state} #{n}" }.join(", ") if step["counts"]
         lines
       end
 

@@ -56,7 +56,7 @@ module TaskerCore
       def task(uuid)
         status = TaskerCore.task_status(uuid)
         title = "#{status["namespace"]}/#{status["name"]}@#{status["version"]} #{uuid} (#{status.state})"
-        [title, status.steps.map(&:to_h)]
+        [title, TaskerCore::StepGraph.for_drawing(status.steps.map(&:to_h))]
       end
 
       def file(path)

@@ -12,7 +12,9 @@ module TaskerCore
                  attempt: PositiveInteger,
                  max_attempts: PositiveInteger,
                  timeout_seconds: PositiveInteger,
-                 depends_on: StringList
+                 depends_on: StringList,
+                 input?: Types::Any,
+                 index?: NonNegativeInteger.optional
 
       # The Tasker family's names: `step_name`, `inputs` (the step's config), `attempts` (the
       # attempt in progress) and `results`, a Hash the handler may write into; what it holds
@@ -31,6 +33,11 @@ module TaskerCore
 
       def results
         @results ||= {}
+      end
+
+      # A fan_out's instance: true; its element is `input`, its position `index`.
+      def element?
+        !index.nil?
       end
 
       def first_attempt?

@@ -18,7 +18,9 @@ module TaskerCore
                  error: StepError.type.optional,
                  metadata: ResultMetadata.type,
                  duration_ms: NonNegativeNumber,
-                 handler_metadata?: Types::Any
+                 handler_metadata?: Types::Any,
+                 choose?: StringList,
+                 items?: Types::Strict::Array
 
       def initialize(input = {})
         super
@@ -36,10 +38,10 @@ module TaskerCore
         status == "failure"
       end
 
-      # handler_metadata only when a handler attached some.
+      # handler_metadata, choose and items only when the handler gave them.
       def to_h
         hash = super
-        hash.delete("handler_metadata") if hash["handler_metadata"].nil?
+        %w[handler_metadata choose items].each { |key| hash.delete(key) if hash[key].nil? }
         hash
       end
 

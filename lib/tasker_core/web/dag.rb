@@ -14,7 +14,8 @@ module TaskerCore
       PADDING = 12
       LABEL_CHARS = 22
 
-      Node = Struct.new(:name, :state, :attempts, :max_attempts, :layer, :row, :x, :y, :index,
+      # `anchor`: the step's row in the step table the node links to.
+      Node = Struct.new(:name, :state, :attempts, :max_attempts, :layer, :row, :x, :y, :index, :anchor,
                         keyword_init: true) do
         def label
           name.length > LABEL_CHARS ? "#{name[0, LABEL_CHARS - 1]}…" : name
@@ -42,6 +43,12 @@ module TaskerCore
         nodes.empty?
       end
 
+      # Whether the named step was skipped (its incoming edges are drawn dashed).
+      def skipped?(name)
+        index = @by_name[name.to_s]
+        !index.nil? && @steps[index]["state"] == "skipped"
+      end
+
       def layer_count
         nodes.empty? ? 0 : nodes.map(&:layer).max + 1
       end
@@ -56,7 +63,8 @@ module TaskerCore
         layers = compute_layers
         @nodes = @steps.each_with_index.map do |step, index|
           Node.new(name: step["name"].to_s, state: step["state"], attempts: step["attempts"],
-                   max_attempts: step["max_attempts"], layer: layers[index], index: index)
+                   max_attempts: step["max_attempts"], layer: layers[index], index: index,
+                   anchor: step.fetch("row", index))
         end
         chains = add_waypoints(layers)
         order_rows(layers)

@@ -38,8 +38,9 @@ module TaskerCore
         page = view(request, csrf)
         notice = NOTICES[request.GET["done"].to_s]
         step = status["steps"].map { |s| s["name"] }.find { |name| name == request.GET["step"] }
+        dag = Dag.new(TaskerCore::StepGraph.for_drawing(status["steps"]))
         body = page.page(:task, title: "#{status["namespace"]}/#{status["name"]} #{uuid[0, 8]}", nav: :tasks,
-                                task: status, dag: Dag.new(status["steps"]), transitions: queries.transitions(uuid),
+                                task: status, dag: dag, transitions: queries.transitions(uuid),
                                 notice: notice, notice_step: step)
         html(200, body)
       end

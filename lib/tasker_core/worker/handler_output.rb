@@ -2,10 +2,12 @@
 
 module TaskerCore
   class Worker
-    # Reads what a handler returned as [result, handler_metadata, error]:
+    # Reads what a handler returned as [result, handler_metadata, error, shape]:
     #   - a TaskerCore::Types::StepHandlerCallResult success: its result and metadata;
     #   - a call result error: the `error` part a raised error of that kind would give;
     #   - for a StepHandler::Base handler, a Hash with `success: true/false` like a call result;
+    #   - a TaskerCore::Decision or FanOut: its result, and its shape ({"choose" => names} or
+    #     {"items" => elements}) for the result message;
     #   - anything else: the result itself.
     # What the handler wrote into `step.results` is merged under a Hash result (the returned
     # keys win) and is the result when the handler returned nil.
@@ -17,6 +19,8 @@ module TaskerCore
       def read(handler, value, step)
         value = CallResult.from_handler_output(value) if handler.is_a?(TaskerCore::StepHandler::Base)
         case value
+        when TaskerCore::Decision then [with_step_results(step, value.result), nil, nil, { "choose" => value.chosen }]
+        when TaskerCore::FanOut then [with_step_results(step, value.result), nil, nil, { "items" => value.items }]
         when CallResult::Success then [with_step_results(step, value.result), metadata(value.metadata), nil]
         when CallResult::Error then [nil, nil, error(value)]
         else [with_step_results(step, value), nil, nil]

@@ -10,7 +10,8 @@ module TaskerCore
     # Watchdog's too (timeout_seconds).
     class HandlerRunner
       # `metadata`: what a handler returning a StepHandlerCallResult attached to its result.
-      Outcome = Struct.new(:result, :error, :duration_ms, :metadata, keyword_init: true) do
+      # `shape`: a decision's choice or a fan_out's elements (see HandlerOutput).
+      Outcome = Struct.new(:result, :error, :duration_ms, :metadata, :shape, keyword_init: true) do
         def success?
           error.nil?
         end
@@ -23,9 +24,9 @@ module TaskerCore
 
       def run(context)
         started = now
-        result, error, metadata = attempt(context)
+        result, error, metadata, shape = attempt(context)
         duration_ms = (now - started) * 1000.0
-        Outcome.new(result: result, error: error, duration_ms: duration_ms, metadata: metadata)
+        Outcome.new(result: result, error: error, duration_ms: duration_ms, metadata: metadata, shape: shape)
       end
 
       private
@@ -33,13 +34,14 @@ module TaskerCore
       def attempt(context)
         task = context.task
         step = context.step
-        result, metadata, error = wrapped do
+        result, metadata, error, shape = wrapped do
           handler = @resolver.resolve(task, step)
           HandlerOutput.read(handler, HandlerResolver.invoke(handler, task, context.sequence, step), step)
         end
         return [nil, error] if error
 
-        [JsonValue.normalize(result), nil, metadata && JsonValue.normalize(metadata, "metadata", 2)]
+        [JsonValue.normalize(result), nil, metadata && JsonValue.normalize(metadata, "metadata", 2),
+         shape && JsonValue.normalize(shape)]
       rescue HandlerResolver::Error => e
         [nil, ResultBuilder.error(e.error_class, e.message, retryable: false)]
       rescue JsonValue::NotJson => e

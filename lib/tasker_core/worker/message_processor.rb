@@ -94,7 +94,8 @@ module TaskerCore
       def outcome_result(job, message, context, outcome)
         if outcome.success?
           @builder.success(job, message, attempt: context.attempt, result: outcome.result,
-                                         duration_ms: outcome.duration_ms, handler_metadata: outcome.metadata)
+                                         duration_ms: outcome.duration_ms, handler_metadata: outcome.metadata,
+                                         shape: outcome.shape)
         else
           @builder.failure(job, message, attempt: context.attempt, error: outcome.error,
                                          duration_ms: outcome.duration_ms)

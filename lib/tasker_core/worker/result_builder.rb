@@ -21,12 +21,14 @@ module TaskerCore
 
       # `message` is the TaskerCore::Types::StepMessage the job carried.
       # `handler_metadata`: what the handler attached to its result (a call result's metadata).
-      def success(job, message, attempt:, result:, duration_ms:, handler_metadata: nil)
+      # `shape`: a decision step's {"choose" => names} or a fan_out step's {"items" => elements}.
+      def success(job, message, attempt:, result:, duration_ms:, handler_metadata: nil, shape: nil)
         step_result = build(job, message, attempt: attempt, status: "success", result: result, error: nil,
                                           duration_ms: duration_ms)
-        return step_result unless handler_metadata
+        return step_result unless handler_metadata || shape
 
-        TaskerCore::Types::StepResult.new(step_result.to_h.merge("handler_metadata" => handler_metadata))
+        extra = { "handler_metadata" => handler_metadata }.merge(shape || {})
+        TaskerCore::Types::StepResult.new(step_result.to_h.merge(extra))
       end
 
       def failure(job, message, attempt:, error:, duration_ms:)

@@ -21,6 +21,37 @@ module FaultWorkflow
   }.freeze
   EXPECTED = { "a" => 1, "b" => 2, "c" => 2, "d" => 5 }.freeze
 
+  # split (a fan_out of context["elements"] numbers) -> item[0..n-1] (element + 1) -> total.
+  FAN_OUT_TEMPLATE = {
+    "namespace" => "faults", "name" => "fan_out", "version" => "1",
+    "steps" => [
+      { "name" => "split", "handler" => "FaultWorkflow::Split", "type" => "fan_out",
+        "retry" => { "max_attempts" => 10, "backoff_base_seconds" => 0.1 } },
+      { "name" => "item", "handler" => "FaultWorkflow::Item", "depends_on" => ["split"],
+        "retry" => { "max_attempts" => 10, "backoff_base_seconds" => 0.1 } },
+      { "name" => "total", "handler" => "FaultWorkflow::Total", "depends_on" => ["item"],
+        "retry" => { "max_attempts" => 10, "backoff_base_seconds" => 0.1 } }
+    ]
+  }.freeze
+
+  class Split < TaskerCore::StepHandler
+    def call(task, _sequence, _step)
+      (0...task.context.fetch("elements")).to_a
+    end
+  end
+
+  class Item < TaskerCore::StepHandler
+    def call(_task, _sequence, step)
+      step.input + 1
+    end
+  end
+
+  class Total < TaskerCore::StepHandler
+    def call(_task, sequence, _step)
+      { "count" => sequence.get("item").size, "sum" => sequence.get("item").sum }
+    end
+  end
+
   class Step < TaskerCore::StepHandler
     def call(task, sequence, step)
       record_effect(step)

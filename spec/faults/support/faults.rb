@@ -23,7 +23,7 @@ module FaultHelpers
     end
     TaskerCore.migrate!
     reset_fault_tables!
-    TaskerCore.register_templates!([FaultWorkflow::TEMPLATE])
+    TaskerCore.register_templates!([FaultWorkflow::TEMPLATE, FaultWorkflow::FAN_OUT_TEMPLATE])
     yield
   ensure
     TaskerCore::Orchestrator.stop(timeout: 10) if TaskerCore::Orchestrator.running?

@@ -13,7 +13,8 @@ use sqlx::PgConnection;
 use tracing::debug;
 use uuid::Uuid;
 
-use super::{lock_steps, Applied, Outcome, StepRow, Work};
+use super::dynamic::{self, Plan};
+use super::{lock_steps, Applied, Outcome, ResultRules, StepRow, Work};
 use crate::error::Result;
 use crate::events;
 use crate::messaging::messages::{StepError, StepResult};
@@ -26,6 +27,7 @@ use crate::store::steps::{move_steps, send_messages, StepMove};
 /// What a decided result still has to do once its move is written.
 enum Then<'a> {
     Nothing,
+    Dynamic(Plan),
     Retry { delay: f64, row: &'a StepRow },
     RemoveMessages { task_uuid: Uuid },
 }
@@ -33,7 +35,7 @@ enum Then<'a> {
 pub(super) async fn apply_all(
     conn: &mut PgConnection,
     work: &[Work],
-    jitter: f64,
+    rules: ResultRules,
 ) -> Result<Outcome> {
     let mut steps: Vec<Uuid> = work
         .iter()
@@ -84,19 +86,33 @@ pub(super) async fn apply_all(
                 outcome.record(item.msg.msg_id, Applied::Ignored);
                 continue;
             }
-            ResultOutcome::Complete => {
-                let mut m = result_move(result, before, StepState::Complete, "step succeeded")?;
-                m.results = Some(
-                    result
-                        .result
-                        .as_ref()
-                        .map_or("null", |v| v.get())
-                        .to_string(),
-                );
-                (Applied::Completed, m, Then::Nothing)
-            }
+            ResultOutcome::Complete => match dynamic::plan(
+                &row.step_name,
+                &row.step_type,
+                &row.children,
+                result,
+                rules.max_fan_out,
+            ) {
+                Ok(plan) => {
+                    let mut m = result_move(result, before, StepState::Complete, "step succeeded")?;
+                    m.results = Some(
+                        result
+                            .result
+                            .as_ref()
+                            .map_or("null", |v| v.get())
+                            .to_string(),
+                    );
+                    (Applied::Completed, m, Then::Dynamic(plan))
+                }
+                Err(why) => {
+                    snapshot.state = StepState::Error;
+                    let mut m = result_move(result, before, StepState::Error, &why)?;
+                    m.error = Some(last_error(&refusal(why), result.attempt)?);
+                    (Applied::Failed, m, Then::Nothing)
+                }
+            },
             ResultOutcome::Retry { .. } => {
-                let delay = backoff(row, result, jitter);
+                let delay = backoff(row, result, rules.jitter);
                 let reason = format!("retryable failure; next attempt in {delay:.3}s");
                 let mut m = result_move(result, before, StepState::WaitingForRetry, &reason)?;
                 m.delay_seconds = Some(delay);
@@ -135,12 +151,14 @@ pub(super) async fn apply_all(
         .into_iter()
         .map(|m| m.step_uuid)
         .collect();
+    let mut plans: Vec<Plan> = Vec::new();
     for (next, result) in then {
         if !moved.contains(&result.step_uuid) {
             continue;
         }
         match next {
             Then::Nothing => {}
+            Then::Dynamic(plan) => plans.push(plan),
             Then::Retry { delay, row } => {
                 send_messages(conn, &[result.step_uuid], delay).await?;
                 outcome.events.push(serde_json::json!({
@@ -158,6 +176,7 @@ pub(super) async fn apply_all(
             }
         }
     }
+    dynamic::apply(conn, &plans).await?;
     let tasks: Vec<(Uuid, TaskState)> = touched.iter().map(|(u, (s, _, _))| (*u, *s)).collect();
     let after = advance_all(conn, &tasks, "step result").await?;
     for ((task_uuid, (before, namespace, name)), now) in touched.iter().zip(after) {
@@ -221,14 +240,32 @@ fn result_move(
     Ok(m)
 }
 
-/// The step's last_error: the worker's error plus the attempt it belongs to.
-fn error_json(result: &StepResult) -> Result<String> {
+/// The permanent error of a decision or fan_out step whose result breaks its rules.
+fn refusal(message: String) -> StepError {
+    StepError {
+        class: Some("TaskerCore::Error".into()),
+        message: Some(message),
+        retryable: false,
+        retry_after: None,
+        error_code: None,
+        backtrace: Vec::new(),
+        context: None,
+    }
+}
+
+/// A step's last_error: the error plus the attempt it belongs to.
+fn last_error(error: &StepError, attempt: i32) -> Result<String> {
     #[derive(Serialize)]
     struct LastError<'a> {
         #[serde(flatten)]
         error: &'a StepError,
         attempt: i32,
     }
+    Ok(serde_json::to_string(&LastError { error, attempt })?)
+}
+
+/// The step's last_error: the worker's error plus the attempt it belongs to.
+fn error_json(result: &StepResult) -> Result<String> {
     let fallback = StepError {
         class: None,
         message: Some("failure without details".into()),
@@ -238,9 +275,5 @@ fn error_json(result: &StepResult) -> Result<String> {
         backtrace: Vec::new(),
         context: None,
     };
-    let error = result.error.as_ref().unwrap_or(&fallback);
-    Ok(serde_json::to_string(&LastError {
-        error,
-        attempt: result.attempt,
-    })?)
+    last_error(result.error.as_ref().unwrap_or(&fallback), result.attempt)
 }

@@ -9,6 +9,7 @@
 //! poison after MAX_READS reads) instead of holding up the rest.
 
 mod batched;
+mod dynamic;
 
 use std::collections::HashMap;
 
@@ -46,6 +47,24 @@ impl Applied {
     }
 }
 
+/// The configuration a batch of results is applied with.
+#[derive(Debug, Clone, Copy)]
+pub struct ResultRules {
+    /// backoff_jitter
+    pub jitter: f64,
+    /// max_fan_out
+    pub max_fan_out: i32,
+}
+
+impl ResultRules {
+    pub fn of(config: &crate::config::Config) -> ResultRules {
+        ResultRules {
+            jitter: config.backoff_jitter,
+            max_fan_out: config.max_fan_out,
+        }
+    }
+}
+
 /// A result message read more often than this without being applied is poison.
 use crate::config::RESULT_MAX_READS as MAX_READS;
 
@@ -67,6 +86,10 @@ struct StepRow {
     backoff_base_seconds: f64,
     max_backoff_seconds: f64,
     task_state: String,
+    /// task, decision or fan_out
+    step_type: String,
+    /// a decision step's direct dependents, by name (empty for other steps)
+    children: Vec<String>,
 }
 
 impl StepRow {
@@ -149,7 +172,7 @@ pub async fn process_batch(
     pool: &PgPool,
     batch: i32,
     vt: i32,
-    jitter: f64,
+    rules: ResultRules,
 ) -> Result<Vec<Applied>> {
     let mut tx = pool.begin_with(BEGIN).await?;
     let work = read(&mut tx, vt, batch).await?;
@@ -157,7 +180,7 @@ pub async fn process_batch(
         tx.commit().await?;
         return Ok(Vec::new());
     }
-    match batched::apply_all(&mut tx, &work, jitter).await {
+    match batched::apply_all(&mut tx, &work, rules).await {
         Ok(outcome) => finish(tx, outcome).await,
         Err(e) if e.is_transient() => Err(e),
         Err(e) => {
@@ -166,7 +189,7 @@ pub async fn process_batch(
             tx.rollback().await?;
             let mut tx = pool.begin_with(BEGIN).await?;
             let work = read(&mut tx, vt, batch).await?;
-            let outcome = apply_each(&mut tx, &work, jitter).await?;
+            let outcome = apply_each(&mut tx, &work, rules).await?;
             finish(tx, outcome).await
         }
     }
@@ -174,11 +197,11 @@ pub async fn process_batch(
 
 /// The fallback: each result through the batch path alone, in its own savepoint. One the
 /// database refuses is rolled back alone and stays in the queue.
-async fn apply_each(tx: &mut PgConnection, work: &[Work], jitter: f64) -> Result<Outcome> {
+async fn apply_each(tx: &mut PgConnection, work: &[Work], rules: ResultRules) -> Result<Outcome> {
     let mut outcome = Outcome::default();
     for item in work {
         let mut savepoint = tx.begin().await?;
-        match batched::apply_all(&mut savepoint, std::slice::from_ref(item), jitter).await {
+        match batched::apply_all(&mut savepoint, std::slice::from_ref(item), rules).await {
             Ok(one) => {
                 savepoint.commit().await?;
                 outcome.absorb(one);
@@ -263,7 +286,12 @@ async fn lock_steps(conn: &mut PgConnection, steps: &[Uuid]) -> Result<HashMap<U
             ORDER BY task_uuid FOR UPDATE)
          SELECT s.step_uuid, s.task_uuid, t.namespace, t.name AS task_name, s.name AS step_name,
                 s.state, s.attempts, s.max_attempts, s.retryable, s.backoff_base_seconds,
-                s.max_backoff_seconds, t.state AS task_state
+                s.max_backoff_seconds, t.state AS task_state, s.step_type,
+                CASE WHEN s.step_type = 'decision' THEN ARRAY(
+                    SELECT c.name FROM tasker.workflow_step_edges e
+                      JOIN tasker.workflow_steps c ON c.step_uuid = e.to_step
+                     WHERE e.from_step = s.step_uuid ORDER BY c.position)
+                ELSE '{}'::text[] END AS children
            FROM tasker.workflow_steps s JOIN tasker.tasks t USING (task_uuid)
           WHERE s.step_uuid = ANY($1) AND (SELECT count(*) FROM tasks) >= 0
           ORDER BY s.task_uuid, s.step_uuid FOR UPDATE OF s, t",
