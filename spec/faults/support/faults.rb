@@ -113,6 +113,17 @@ module FaultHelpers
     Integer(fault_sql_retrying(sql, [PG::TextEncoder::Array.new.encode(uuids)]).first["count"])
   end
 
+  # Polls the database until at least `count` of the tasks have finished.
+  def wait_for_some(uuids, count, timeout:)
+    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
+    until count_finished(uuids) >= count
+      raise "fewer than #{count} of #{uuids.size} tasks finished in #{timeout}s" if
+        Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+
+      sleep 0.05
+    end
+  end
+
   # Polls the database (the test's own observation, not the product's hot path) until every
   # task has finished; returns the seconds it took.
   def wait_for_all(uuids, timeout:)
