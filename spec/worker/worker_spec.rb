@@ -31,7 +31,12 @@ module WorkerSpecHandlers
   end
 
   class Slow < TaskerCore::StepHandler
+    # One entry per call, pushed when the handler really runs (a job handed to the executor
+    # pool is counted in_flight before an executor takes it).
+    STARTED = Thread::Queue.new
+
     def call(task, _sequence, _step)
+      STARTED << true
       sleep task.context.fetch("sleep", 0.5)
       "slept"
     end
@@ -246,9 +251,10 @@ RSpec.describe TaskerCore::Worker, db: true do
   end
 
   it "lets a running handler finish on stop and hands back what it had not started" do
+    WorkerSpecHandlers::Slow::STARTED.clear
     worker = described_class.start(**worker_options, concurrency: 1)
     task = create("slow", "sleep" => 0.6)
-    wait_until(message: "the slow step to start") { worker.stats[:in_flight] == 1 }
+    wait_until(message: "the slow handler to start") { !WorkerSpecHandlers::Slow::STARTED.empty? }
     expect(worker.stop(timeout: 10)).to be(true)
     expect(worker).not_to be_running
     expect(worker.stats).to include(succeeded: 1, in_flight: 0)
@@ -256,9 +262,10 @@ RSpec.describe TaskerCore::Worker, db: true do
   end
 
   it "cuts a handler short after the stop timeout and leaves its message to reappear" do
+    WorkerSpecHandlers::Slow::STARTED.clear
     worker = described_class.start(**worker_options, concurrency: 1)
     task = create("slow", "sleep" => 5)
-    wait_until(message: "the slow step to start") { worker.stats[:in_flight] == 1 }
+    wait_until(message: "the slow handler to start") { !WorkerSpecHandlers::Slow::STARTED.empty? }
     started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
     expect(worker.stop(timeout: 0.3)).to be(false)
     expect(Process.clock_gettime(Process::CLOCK_MONOTONIC) - started).to be < 3
