@@ -103,7 +103,7 @@ WITH (fillfactor='80');
 --
 
 CREATE FUNCTION tasker.build_step_message(s tasker.workflow_steps, t tasker.tasks) RETURNS jsonb
-    LANGUAGE sql STABLE
+    LANGUAGE sql
     AS $$
     SELECT jsonb_build_object(
         'task_uuid', t.task_uuid, 'step_uuid', s.step_uuid, 'namespace', t.namespace,
@@ -235,9 +235,10 @@ $$;
 --
 
 CREATE FUNCTION tasker.concurrency_waiting(p_task_uuids uuid[]) RETURNS uuid[]
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
-    SELECT COALESCE(array_agg(t.task_uuid), '{}')
+BEGIN
+    RETURN (SELECT COALESCE(array_agg(t.task_uuid), '{}')
       FROM tasker.tasks t
      WHERE t.task_uuid = ANY (p_task_uuids) AND t.concurrency_key IS NOT NULL AND t.state = 'pending'
        AND (SELECT count(*) FROM tasker.tasks r
@@ -245,7 +246,8 @@ CREATE FUNCTION tasker.concurrency_waiting(p_task_uuids uuid[]) RETURNS uuid[]
          + (SELECT count(*) FROM tasker.tasks w
              WHERE w.concurrency_key = t.concurrency_key AND w.state = 'pending'
                AND (w.created_at, w.task_uuid) < (t.created_at, t.task_uuid))
-         >= t.concurrency_limit
+         >= t.concurrency_limit);
+END;
 $$;
 
 
@@ -280,12 +282,13 @@ DECLARE
     v_states text[];
     v_attempts integer[];
     v_moved uuid[];
-    v_waiting uuid[];
+    v_waiting uuid[] := '{}';
     v_skip uuid[];
     v_skip_attempts integer[];
 BEGIN
-    PERFORM tasker.lock_concurrency_keys(p_task_uuids);
-    v_waiting := tasker.concurrency_waiting(p_task_uuids);
+    IF tasker.lock_concurrency_keys(p_task_uuids) THEN
+        v_waiting := tasker.concurrency_waiting(p_task_uuids);
+    END IF;
     -- Skipping spreads one generation per round (a decision's unchosen branch, then the
     -- steps all of whose parents are skipped); without any skip, one round.
     LOOP
@@ -457,7 +460,10 @@ BEGIN
     EXECUTE format($f$
         CREATE OR REPLACE FUNCTION tasker.%1$I(p_vt integer, p_qty integer, p_max_reads integer)
         RETURNS TABLE (msg_id bigint, read_ct integer, message text, claim text)
-        LANGUAGE plpgsql AS $body$
+        LANGUAGE plpgsql
+        SET plan_cache_mode = force_generic_plan
+        SET enable_seqscan = off
+        AS $body$
         BEGIN
             IF tasker.queue_paused(%3$L) THEN
                 RETURN;
@@ -479,7 +485,10 @@ BEGIN
         $body$ $f$, 'queue_claim_' || p_queue, v_table, p_queue);
     EXECUTE format($f$
         CREATE OR REPLACE FUNCTION tasker.%1$I(p_msg_id bigint, p_result jsonb) RETURNS bigint
-        LANGUAGE plpgsql AS $body$
+        LANGUAGE plpgsql
+        SET plan_cache_mode = force_generic_plan
+        SET enable_seqscan = off
+        AS $body$
         DECLARE
             v_id bigint;
         BEGIN
@@ -489,6 +498,16 @@ BEGIN
             RETURN v_id;
         END;
         $body$ $f$, 'queue_submit_' || p_queue, v_table);
+    EXECUTE format($f$
+        CREATE OR REPLACE FUNCTION tasker.%1$I(p_msgs jsonb[], p_delay double precision,
+                                               p_starts timestamptz[]) RETURNS void
+        LANGUAGE plpgsql AS $body$
+        BEGIN
+            INSERT INTO %2$s (vt, message)
+            SELECT GREATEST(clock_timestamp() + make_interval(secs => p_delay), x.start), x.msg
+              FROM unnest(p_msgs, p_starts) AS x(msg, start);
+        END;
+        $body$ $f$, 'queue_send_' || p_queue, v_table);
 END;
 $_$;
 
@@ -497,7 +516,7 @@ $_$;
 -- Name: lock_concurrency_keys(uuid[]); Type: FUNCTION; Schema: tasker; Owner: -
 --
 
-CREATE FUNCTION tasker.lock_concurrency_keys(p_task_uuids uuid[]) RETURNS void
+CREATE FUNCTION tasker.lock_concurrency_keys(p_task_uuids uuid[]) RETURNS boolean
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -507,10 +526,11 @@ BEGIN
       FROM tasker.tasks t
      WHERE t.task_uuid = ANY (p_task_uuids) AND t.concurrency_key IS NOT NULL AND t.state = 'pending';
     IF v_keys IS NULL THEN
-        RETURN;
+        RETURN false;
     END IF;
     INSERT INTO tasker.concurrency_keys (key) SELECT unnest(v_keys) ON CONFLICT DO NOTHING;
     PERFORM 1 FROM tasker.concurrency_keys k WHERE k.key = ANY (v_keys) ORDER BY k.key FOR UPDATE;
+    RETURN true;
 END;
 $$;
 
@@ -571,6 +591,7 @@ $$;
 CREATE FUNCTION tasker.move_steps(p_steps uuid[], p_from text[], p_attempts integer[], p_to text[], p_reasons text[], p_results jsonb[] DEFAULT NULL::jsonb[], p_errors jsonb[] DEFAULT NULL::jsonb[], p_delays double precision[] DEFAULT NULL::double precision[], p_metadata jsonb[] DEFAULT NULL::jsonb[]) RETURNS TABLE(step_uuid uuid, task_uuid uuid, from_state text, to_state text, attempts integer)
     LANGUAGE plpgsql
     SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
     AS $$
 DECLARE
     v_bad record;
@@ -828,6 +849,8 @@ $$;
 
 CREATE FUNCTION tasker.queue_claim_tasker_step_results(p_vt integer, p_qty integer, p_max_reads integer) RETURNS TABLE(msg_id bigint, read_ct integer, message text, claim text)
     LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
     AS $$
         BEGIN
             IF tasker.queue_paused('tasker_step_results') THEN
@@ -856,6 +879,8 @@ CREATE FUNCTION tasker.queue_claim_tasker_step_results(p_vt integer, p_qty integ
 
 CREATE FUNCTION tasker.queue_claim_tasker_task_requests(p_vt integer, p_qty integer, p_max_reads integer) RETURNS TABLE(msg_id bigint, read_ct integer, message text, claim text)
     LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
     AS $$
         BEGIN
             IF tasker.queue_paused('tasker_task_requests') THEN
@@ -883,10 +908,42 @@ CREATE FUNCTION tasker.queue_claim_tasker_task_requests(p_vt integer, p_qty inte
 --
 
 CREATE FUNCTION tasker.queue_paused(p_queue text) RETURNS boolean
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
-    SELECT EXISTS (SELECT 1 FROM tasker.paused_namespaces p WHERE p.namespace || '_queue' = p_queue)
+BEGIN
+    RETURN EXISTS (SELECT 1 FROM tasker.paused_namespaces p WHERE p.namespace || '_queue' = p_queue);
+END;
 $$;
+
+
+--
+-- Name: queue_send_tasker_step_results(jsonb[], double precision, timestamp with time zone[]); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.queue_send_tasker_step_results(p_msgs jsonb[], p_delay double precision, p_starts timestamp with time zone[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+        BEGIN
+            INSERT INTO pgmq.q_tasker_step_results (vt, message)
+            SELECT GREATEST(clock_timestamp() + make_interval(secs => p_delay), x.start), x.msg
+              FROM unnest(p_msgs, p_starts) AS x(msg, start);
+        END;
+        $$;
+
+
+--
+-- Name: queue_send_tasker_task_requests(jsonb[], double precision, timestamp with time zone[]); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.queue_send_tasker_task_requests(p_msgs jsonb[], p_delay double precision, p_starts timestamp with time zone[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+        BEGIN
+            INSERT INTO pgmq.q_tasker_task_requests (vt, message)
+            SELECT GREATEST(clock_timestamp() + make_interval(secs => p_delay), x.start), x.msg
+              FROM unnest(p_msgs, p_starts) AS x(msg, start);
+        END;
+        $$;
 
 
 --
@@ -921,6 +978,8 @@ $_$;
 
 CREATE FUNCTION tasker.queue_submit_tasker_step_results(p_msg_id bigint, p_result jsonb) RETURNS bigint
     LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
     AS $$
         DECLARE
             v_id bigint;
@@ -939,6 +998,8 @@ CREATE FUNCTION tasker.queue_submit_tasker_step_results(p_msg_id bigint, p_resul
 
 CREATE FUNCTION tasker.queue_submit_tasker_task_requests(p_msg_id bigint, p_result jsonb) RETURNS bigint
     LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
     AS $$
         DECLARE
             v_id bigint;
@@ -957,6 +1018,8 @@ CREATE FUNCTION tasker.queue_submit_tasker_task_requests(p_msg_id bigint, p_resu
 
 CREATE FUNCTION tasker.read_results(p_vt double precision, p_qty integer) RETURNS TABLE(msg_id bigint, read_ct integer, body text)
     LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
     AS $$
 BEGIN
     RETURN QUERY
@@ -1058,10 +1121,7 @@ BEGIN
         IF NOT tasker.valid_queue_name(q.queue) THEN
             RAISE EXCEPTION 'invalid queue name %', quote_literal(q.queue);
         END IF;
-        EXECUTE format('INSERT INTO pgmq.%I (vt, message)
-                        SELECT GREATEST(clock_timestamp() + make_interval(secs => $2), x.start), x.msg
-                          FROM unnest($1, $3) AS x(msg, start)',
-                       'q_' || q.queue)
+        EXECUTE format('SELECT tasker.%I($1, $2, $3)', 'queue_send_' || q.queue)
         USING q.msgs, p_delay_seconds, q.starts;
         v_count := v_count + cardinality(q.msgs);
     END LOOP;

@@ -4,7 +4,10 @@
 -- priority, which orders the claim of a backlog (install_queue_functions).
 CREATE OR REPLACE FUNCTION tasker.build_step_message(s tasker.workflow_steps, t tasker.tasks)
 RETURNS jsonb
-LANGUAGE sql STABLE AS $$
+-- VOLATILE, as its clock_timestamp() is: PostgreSQL inlines a SQL function into its caller's
+-- plan only if the body is no more volatile than declared; declared STABLE, it was parsed and
+-- planned again in every statement that called it (docs/performance.md, "Plans").
+LANGUAGE sql VOLATILE AS $$
     SELECT jsonb_build_object(
         'task_uuid', t.task_uuid, 'step_uuid', s.step_uuid, 'namespace', t.namespace,
         'task_name', t.name, 'task_version', t.version, 'step_name', s.name,

@@ -4,9 +4,12 @@
 -- order). Used by the enqueue (enqueue_ready, under lock_concurrency_keys), the start of the
 -- next waiting task when one finishes (concurrency_next), the recovery sweep
 -- (stranded_tasks) and task_status. Tasks without a key never wait.
+-- PL/pgSQL, not SQL, so its plan is kept for the connection: as a SQL function it was parsed
+-- and planned again in every enqueue (docs/performance.md, "Plans").
 CREATE OR REPLACE FUNCTION tasker.concurrency_waiting(p_task_uuids uuid[]) RETURNS uuid[]
-LANGUAGE sql STABLE AS $$
-    SELECT COALESCE(array_agg(t.task_uuid), '{}')
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT COALESCE(array_agg(t.task_uuid), '{}')
       FROM tasker.tasks t
      WHERE t.task_uuid = ANY (p_task_uuids) AND t.concurrency_key IS NOT NULL AND t.state = 'pending'
        AND (SELECT count(*) FROM tasker.tasks r
@@ -14,5 +17,6 @@ LANGUAGE sql STABLE AS $$
          + (SELECT count(*) FROM tasker.tasks w
              WHERE w.concurrency_key = t.concurrency_key AND w.state = 'pending'
                AND (w.created_at, w.task_uuid) < (t.created_at, t.task_uuid))
-         >= t.concurrency_limit
+         >= t.concurrency_limit);
+END;
 $$;

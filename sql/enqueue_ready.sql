@@ -25,12 +25,13 @@ DECLARE
     v_states text[];
     v_attempts integer[];
     v_moved uuid[];
-    v_waiting uuid[];
+    v_waiting uuid[] := '{}';
     v_skip uuid[];
     v_skip_attempts integer[];
 BEGIN
-    PERFORM tasker.lock_concurrency_keys(p_task_uuids);
-    v_waiting := tasker.concurrency_waiting(p_task_uuids);
+    IF tasker.lock_concurrency_keys(p_task_uuids) THEN
+        v_waiting := tasker.concurrency_waiting(p_task_uuids);
+    END IF;
     -- Skipping spreads one generation per round (a decision's unchosen branch, then the
     -- steps all of whose parents are skipped); without any skip, one round.
     LOOP

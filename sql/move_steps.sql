@@ -34,6 +34,7 @@ LANGUAGE plpgsql
 -- generic one, which it does here: the claim's one-step move took 0.29 ms in the bench's
 -- profile, most of it planning. The generic plan is the key lookup of the statement below.
 SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
 AS $$
 DECLARE
     v_bad record;

@@ -5,7 +5,10 @@
 -- planned once per connection.
 CREATE OR REPLACE FUNCTION tasker.read_results(p_vt double precision, p_qty integer)
 RETURNS TABLE (msg_id bigint, read_ct integer, body text)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
+AS $$
 BEGIN
     RETURN QUERY
     WITH next AS (

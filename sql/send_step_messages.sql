@@ -5,7 +5,9 @@
 -- always in the transaction that moves the steps.
 -- Why not pgmq.send_batch: the same INSERT, without pgmq's per-call overhead of building its
 -- statement (pgmq.send 0.32 ms against its INSERT's 0.10 ms, docs/performance.md). The queue's
--- name is data here, so this statement is dynamic too (0.12 ms per step).
+-- name is data here, so the call is dynamic, but only the call: the INSERT is the queue's own
+-- queue_send_<queue> (install_queue_functions), planned once per connection; parsing and
+-- planning the INSERT itself on every call cost about 0.1 ms per enqueue (docs/performance.md).
 CREATE OR REPLACE FUNCTION tasker.send_step_messages(p_step_uuids uuid[], p_delay_seconds double precision)
 RETURNS integer
 LANGUAGE plpgsql AS $$
@@ -22,10 +24,7 @@ BEGIN
         IF NOT tasker.valid_queue_name(q.queue) THEN
             RAISE EXCEPTION 'invalid queue name %', quote_literal(q.queue);
         END IF;
-        EXECUTE format('INSERT INTO pgmq.%I (vt, message)
-                        SELECT GREATEST(clock_timestamp() + make_interval(secs => $2), x.start), x.msg
-                          FROM unnest($1, $3) AS x(msg, start)',
-                       'q_' || q.queue)
+        EXECUTE format('SELECT tasker.%I($1, $2, $3)', 'queue_send_' || q.queue)
         USING q.msgs, p_delay_seconds, q.starts;
         v_count := v_count + cardinality(q.msgs);
     END LOOP;

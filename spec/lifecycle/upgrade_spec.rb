@@ -67,8 +67,9 @@ RSpec.describe "migrate! on a database from before the baseline", db: true do
       expect(versions).to eq(migration_versions)
       functions = query("SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace " \
                         "WHERE n.nspname = 'tasker'").map { |r| r["proname"] }
-      expect(functions.grep_v(/\Aqueue_(claim|submit)_/)).to match_array(sql_functions)
-      expect(functions).to include("queue_claim_linear_workflow_queue", "queue_submit_linear_workflow_queue")
+      expect(functions.grep_v(/\Aqueue_(claim|submit|send)_/)).to match_array(sql_functions)
+      expect(functions).to include("queue_claim_linear_workflow_queue", "queue_submit_linear_workflow_queue",
+                                   "queue_send_linear_workflow_queue")
       expect(functions).not_to include("claim_next", "enqueue_ready_steps", "step_readiness")
 
       load_example_workflows!

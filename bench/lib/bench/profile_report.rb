@@ -38,15 +38,18 @@ module Bench
 
     def top
       ["## Top statements by total execution time", "",
-       "`top` = called by a client; nested = run inside a SQL function (its time is also inside its caller's).", "",
-       "| | calls/step | ms/step | mean ms | rows/call | blocks/call | WAL bytes/step | statement |",
-       "|---|---:|---:|---:|---:|---:|---:|---|",
+       "`top` = called by a client; nested = run inside a SQL function (its time is also inside its caller's). " \
+       "ms/step is execution; planning is apart (plan ms/step, and plans/call: 1.0 = planned on every call).", "",
+       "| | calls/step | ms/step | mean ms | plan ms/step | plans/call | rows/call | blocks/call | " \
+       "WAL bytes/step | statement |",
+       "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
        *@p["top_statements"].map { |s| statement_row(s) }, ""]
     end
 
     def statement_row(stat)
       "| #{stat["toplevel"] ? "top" : "nested"} | #{stat["calls_per_step"]} | #{stat["ms_per_step"]} | " \
-        "#{stat["mean_ms"]} | #{stat["rows_per_call"]} | #{stat["blocks_per_call"]} | " \
+        "#{stat["mean_ms"]} | #{stat["plan_ms_per_step"]} | #{stat["plans_per_call"]} | " \
+        "#{stat["rows_per_call"]} | #{stat["blocks_per_call"]} | " \
         "#{stat["wal_bytes_per_step"]} | `#{stat["query"].gsub("|", "\\|")}` |"
     end
 

@@ -131,6 +131,7 @@ module Bench
         @ctx.db.with do |c|
           c.exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
           c.exec("ALTER SYSTEM SET pg_stat_statements.track = 'all'")
+          c.exec("ALTER SYSTEM SET pg_stat_statements.track_planning = on")
           c.exec("SELECT pg_reload_conf()")
         end
       end
@@ -138,6 +139,7 @@ module Bench
       def untrack_statements
         @ctx.db.with do |c|
           c.exec("ALTER SYSTEM RESET pg_stat_statements.track")
+          c.exec("ALTER SYSTEM RESET pg_stat_statements.track_planning")
           c.exec("SELECT pg_reload_conf()")
         end
       end
@@ -171,7 +173,7 @@ module Bench
       def top_statements(steps)
         rows = @ctx.db.with do |c|
           c.exec(<<~SQL).to_a
-            SELECT toplevel, calls, total_exec_time, mean_exec_time, rows, wal_bytes,
+            SELECT toplevel, calls, total_exec_time, mean_exec_time, plans, total_plan_time, rows, wal_bytes,
                    shared_blks_hit + shared_blks_read AS blocks, regexp_replace(query, '\\s+', ' ', 'g') AS query
               FROM pg_stat_statements
              WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
@@ -181,13 +183,15 @@ module Bench
         rows.reject { |r| BENCH_QUERIES.match?(r["query"]) }.first(30).map { |r| statement_row(r, steps) }
       end
 
+      # One pg_stat_statements row, per step and per call.
       def statement_row(row, steps)
         calls = [row["calls"].to_f, 1].max
-        { "toplevel" => row["toplevel"] == "t", "calls_per_step" => (row["calls"].to_f / steps).round(3),
-          "ms_per_step" => (row["total_exec_time"].to_f / steps).round(4),
-          "mean_ms" => row["mean_exec_time"].to_f.round(4), "rows_per_call" => (row["rows"].to_f / calls).round(2),
-          "wal_bytes_per_step" => (row["wal_bytes"].to_f / steps).round(1),
-          "blocks_per_call" => (row["blocks"].to_f / calls).round(1), "query" => row["query"][0, 300] }
+        per = ->(key, divisor, digits) { (row[key].to_f / divisor).round(digits) }
+        { "toplevel" => row["toplevel"] == "t", "calls_per_step" => per["calls", steps, 3],
+          "ms_per_step" => per["total_exec_time", steps, 4], "mean_ms" => per["mean_exec_time", 1, 4],
+          "plans_per_call" => per["plans", calls, 2], "plan_ms_per_step" => per["total_plan_time", steps, 4],
+          "rows_per_call" => per["rows", calls, 2], "wal_bytes_per_step" => per["wal_bytes", steps, 1],
+          "blocks_per_call" => per["blocks", calls, 1], "query" => row["query"][0, 300] }
       end
     end
   end
