@@ -10,25 +10,28 @@ RETURNS TABLE (task_uuid uuid, step_uuid uuid, name text, state text, attempts i
                max_attempts integer, parents_total integer, parents_done integer, ready boolean,
                skip boolean)
 LANGUAGE sql STABLE AS $$
+    -- Each step's parents are counted by a lookup of its own edges (LATERAL), never by a join
+    -- of the whole edge table: planned as one join, a generic plan made while the tables were
+    -- small merged the steps with a full scan of workflow_step_edges' index (171 buffers per
+    -- enqueue of one task at 600 edges, growing with the table; docs/performance.md, "Plans").
     SELECT s.task_uuid, s.step_uuid, s.name, s.state, s.attempts, s.max_attempts,
-           count(p.step_uuid)::integer AS parents_total,
-           count(p.step_uuid) FILTER (WHERE p.state IN ({{SATISFIED_STEP_STATES}}))::integer
-               AS parents_done,
+           c.total AS parents_total, c.done AS parents_done,
            (s.state = 'pending'
               OR (s.state = 'waiting_for_retry'
                   AND (s.backoff_until IS NULL OR s.backoff_until <= clock_timestamp())))
            AND s.attempts < s.max_attempts
-           AND count(p.step_uuid) = count(p.step_uuid)
-                 FILTER (WHERE p.state IN ({{SATISFIED_STEP_STATES}}))
-           AND (count(p.step_uuid) = 0
-                OR count(p.step_uuid) > count(p.step_uuid) FILTER (WHERE p.state = 'skipped'))
+           AND c.total = c.done
+           AND (c.total = 0 OR c.total > c.skipped)
                AS ready,
-           s.state = 'pending' AND count(p.step_uuid) > 0
-           AND count(p.step_uuid) = count(p.step_uuid) FILTER (WHERE p.state = 'skipped')
+           s.state = 'pending' AND c.total > 0 AND c.total = c.skipped
                AS skip
     FROM tasker.workflow_steps s
-    LEFT JOIN tasker.workflow_step_edges e ON e.to_step = s.step_uuid
-    LEFT JOIN tasker.workflow_steps p ON p.step_uuid = e.from_step
+    CROSS JOIN LATERAL (
+        SELECT count(*)::integer AS total,
+               count(*) FILTER (WHERE p.state IN ({{SATISFIED_STEP_STATES}}))::integer AS done,
+               count(*) FILTER (WHERE p.state = 'skipped')::integer AS skipped
+          FROM tasker.workflow_step_edges e
+          JOIN tasker.workflow_steps p ON p.step_uuid = e.from_step
+         WHERE e.to_step = s.step_uuid) c
     WHERE s.task_uuid = ANY (p_task_uuids)
-    GROUP BY s.step_uuid
 $$;
