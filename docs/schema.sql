@@ -765,7 +765,7 @@ $_$;
 -- Name: purge_counts(timestamp with time zone); Type: FUNCTION; Schema: tasker; Owner: -
 --
 
-CREATE FUNCTION tasker.purge_counts(p_cutoff timestamp with time zone) RETURNS TABLE(tasks bigint, workflow_steps bigint, workflow_step_edges bigint, task_transitions bigint, step_transitions bigint, archived_messages bigint)
+CREATE FUNCTION tasker.purge_counts(p_cutoff timestamp with time zone) RETURNS TABLE(tasks bigint, workflow_steps bigint, workflow_step_edges bigint, task_transitions bigint, step_transitions bigint, archived_messages bigint, rejected_task_requests bigint)
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -784,6 +784,8 @@ BEGIN
     SELECT count(*) INTO step_transitions
       FROM tasker.step_transitions x WHERE x.task_uuid = ANY (v_tasks);
     archived_messages := tasker.purge_archived(v_tasks, v_steps, false);
+    SELECT count(*) INTO rejected_task_requests
+      FROM tasker.rejected_task_requests r WHERE r.rejected_at < p_cutoff;
     RETURN NEXT;
 END;
 $$;
@@ -793,7 +795,7 @@ $$;
 -- Name: purge_tasks(timestamp with time zone, integer); Type: FUNCTION; Schema: tasker; Owner: -
 --
 
-CREATE FUNCTION tasker.purge_tasks(p_cutoff timestamp with time zone, p_limit integer) RETURNS TABLE(tasks bigint, workflow_steps bigint, workflow_step_edges bigint, task_transitions bigint, step_transitions bigint, archived_messages bigint)
+CREATE FUNCTION tasker.purge_tasks(p_cutoff timestamp with time zone, p_limit integer) RETURNS TABLE(tasks bigint, workflow_steps bigint, workflow_step_edges bigint, task_transitions bigint, step_transitions bigint, archived_messages bigint, rejected_task_requests bigint)
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -821,6 +823,12 @@ BEGIN
     GET DIAGNOSTICS workflow_steps = ROW_COUNT;
     DELETE FROM tasker.tasks t WHERE t.task_uuid = ANY (v_tasks);
     GET DIAGNOSTICS tasks = ROW_COUNT;
+    DELETE FROM tasker.rejected_task_requests r
+     WHERE r.task_uuid IN (SELECT o.task_uuid FROM tasker.rejected_task_requests o
+                            WHERE o.rejected_at < p_cutoff
+                            ORDER BY o.rejected_at LIMIT p_limit
+                              FOR UPDATE SKIP LOCKED);
+    GET DIAGNOSTICS rejected_task_requests = ROW_COUNT;
     RETURN NEXT;
 END;
 $$;
@@ -1707,6 +1715,13 @@ ALTER TABLE ONLY tasker.workflow_steps
 --
 
 CREATE INDEX namespace_controls_namespace_idx ON tasker.namespace_controls USING btree (namespace, created_at);
+
+
+--
+-- Name: rejected_task_requests_rejected_at_idx; Type: INDEX; Schema: tasker; Owner: -
+--
+
+CREATE INDEX rejected_task_requests_rejected_at_idx ON tasker.rejected_task_requests USING btree (rejected_at);
 
 
 --

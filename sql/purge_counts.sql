@@ -2,7 +2,8 @@
 -- counts them; reads only (not STABLE: it calls tasker.purge_archived, which can delete).
 CREATE OR REPLACE FUNCTION tasker.purge_counts(p_cutoff timestamptz)
 RETURNS TABLE (tasks bigint, workflow_steps bigint, workflow_step_edges bigint,
-               task_transitions bigint, step_transitions bigint, archived_messages bigint)
+               task_transitions bigint, step_transitions bigint, archived_messages bigint,
+               rejected_task_requests bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
     v_tasks uuid[];
@@ -20,6 +21,8 @@ BEGIN
     SELECT count(*) INTO step_transitions
       FROM tasker.step_transitions x WHERE x.task_uuid = ANY (v_tasks);
     archived_messages := tasker.purge_archived(v_tasks, v_steps, false);
+    SELECT count(*) INTO rejected_task_requests
+      FROM tasker.rejected_task_requests r WHERE r.rejected_at < p_cutoff;
     RETURN NEXT;
 END;
 $$;

@@ -1,11 +1,13 @@
 -- One batch of retention: at most p_limit tasks of tasker.purgeable_tasks, each locked (SKIP
 -- LOCKED: a task someone is working on waits for the next batch) and checked again under its
--- lock, deleted with their steps, edges, audit rows and archived messages. Returns the rows
--- deleted per table; tasks = 0 means nothing was left to purge. The caller bounds the batch's
+-- lock, deleted with their steps, edges, audit rows and archived messages; and at most p_limit
+-- rejected task requests (tasker.rejected_task_requests) older than the cutoff. Returns the
+-- rows deleted per table; no task and no request deleted means nothing was left to purge. The caller bounds the batch's
 -- time (lock_timeout, statement_timeout) and commits each batch on its own.
 CREATE OR REPLACE FUNCTION tasker.purge_tasks(p_cutoff timestamptz, p_limit integer)
 RETURNS TABLE (tasks bigint, workflow_steps bigint, workflow_step_edges bigint,
-               task_transitions bigint, step_transitions bigint, archived_messages bigint)
+               task_transitions bigint, step_transitions bigint, archived_messages bigint,
+               rejected_task_requests bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
     v_tasks uuid[];
@@ -32,6 +34,12 @@ BEGIN
     GET DIAGNOSTICS workflow_steps = ROW_COUNT;
     DELETE FROM tasker.tasks t WHERE t.task_uuid = ANY (v_tasks);
     GET DIAGNOSTICS tasks = ROW_COUNT;
+    DELETE FROM tasker.rejected_task_requests r
+     WHERE r.task_uuid IN (SELECT o.task_uuid FROM tasker.rejected_task_requests o
+                            WHERE o.rejected_at < p_cutoff
+                            ORDER BY o.rejected_at LIMIT p_limit
+                              FOR UPDATE SKIP LOCKED);
+    GET DIAGNOSTICS rejected_task_requests = ROW_COUNT;
     RETURN NEXT;
 END;
 $$;

@@ -7,15 +7,17 @@ module TaskerCore
   # Retention: TaskerCore.purge deletes finished tasks (TaskerCore::States::TASK_FINISHED)
   # completed more than `older_than` seconds ago, with their steps, edges, audit rows and
   # archived queue messages, in batches of `batch_size` tasks, each its own short transaction
-  # (sql/purge_tasks.sql). Open tasks are never touched. The orchestrator's sweep does the same
-  # at a low rate when the `retention` setting is on.
+  # (sql/purge_tasks.sql); rejected task requests older than the cutoff go too. Open tasks
+  # are never touched. The orchestrator's sweep does the same at a low rate when the
+  # `retention` setting is on.
   module Retention
     # The batch the sweep uses too (src/store/retention.rs).
     BATCH_SIZE = Internal::PURGE_BATCH
     # The `retention` docs/operations.md recommends (14 days), from src/config/settings.rs.
     RECOMMENDED = Internal::RECOMMENDED_RETENTION
     # The tables counted, in the order they are reported.
-    TABLES = %w[tasks workflow_steps workflow_step_edges task_transitions step_transitions archived_messages].freeze
+    TABLES = %w[tasks workflow_steps workflow_step_edges task_transitions step_transitions archived_messages
+                rejected_task_requests].freeze
 
     module_function
 

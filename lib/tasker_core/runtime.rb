@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "monitor"
+require "tasker_core/clock"
 require "tasker_core/config_loader"
 require "tasker_core/runtime/plan"
 
@@ -81,9 +82,9 @@ module TaskerCore
         @lock.synchronize do
           return true unless running?
 
-          deadline = now + timeout
-          clean = @workers.map { |worker| worker.stop(timeout: [deadline - now, 0.1].max) }.all?
-          Orchestrator.stop(timeout: [deadline - now, 1].max) if @orchestrator && Orchestrator.running?
+          deadline = Clock.now + timeout
+          clean = @workers.map { |worker| worker.stop(timeout: [deadline - Clock.now, 0.1].max) }.all?
+          Orchestrator.stop(timeout: [deadline - Clock.now, 1].max) if @orchestrator && Orchestrator.running?
           @workers = []
           @orchestrator = false
           @pid = nil
@@ -245,10 +246,6 @@ module TaskerCore
 
       def logger
         TaskerCore.logger
-      end
-
-      def now
-        Process.clock_gettime(Process::CLOCK_MONOTONIC)
       end
     end
   end

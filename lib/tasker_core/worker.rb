@@ -2,31 +2,32 @@
 
 require "securerandom"
 require "socket"
-require "tasker_core/errors"
+require "tasker_core/clock"
 require "tasker_core/configuration"
-require "tasker_core/types"
+require "tasker_core/errors"
 require "tasker_core/sequence"
 require "tasker_core/step_handler"
-require "tasker_core/worker/settings"
-require "tasker_core/worker/lifecycle"
-require "tasker_core/worker/waker"
-require "tasker_core/worker/capacity"
-require "tasker_core/worker/stats"
-require "tasker_core/worker/job"
-require "tasker_core/worker/connection"
-require "tasker_core/worker/queue_client"
-require "tasker_core/worker/json_value"
-require "tasker_core/worker/result_builder"
-require "tasker_core/worker/submitter"
-require "tasker_core/worker/step_events"
+require "tasker_core/types"
 require "tasker_core/worker/attempt"
-require "tasker_core/worker/watchdog"
-require "tasker_core/worker/handler_resolver"
-require "tasker_core/worker/handler_output"
-require "tasker_core/worker/handler_runner"
-require "tasker_core/worker/message_processor"
-require "tasker_core/worker/fetcher"
+require "tasker_core/worker/capacity"
+require "tasker_core/worker/connection"
 require "tasker_core/worker/executor_pool"
+require "tasker_core/worker/fetcher"
+require "tasker_core/worker/handler_output"
+require "tasker_core/worker/handler_resolver"
+require "tasker_core/worker/handler_runner"
+require "tasker_core/worker/job"
+require "tasker_core/worker/json_value"
+require "tasker_core/worker/lifecycle"
+require "tasker_core/worker/message_processor"
+require "tasker_core/worker/queue_client"
+require "tasker_core/worker/result_builder"
+require "tasker_core/worker/settings"
+require "tasker_core/worker/stats"
+require "tasker_core/worker/step_events"
+require "tasker_core/worker/submitter"
+require "tasker_core/worker/waker"
+require "tasker_core/worker/watchdog"
 
 module TaskerCore
   # Runs step handlers for some namespaces: reads `<namespace>_queue`, claims each step, runs
@@ -87,10 +88,10 @@ module TaskerCore
     # Blocks until the worker has stopped (say, from a signal handler), or `timeout` seconds
     # passed; returns true if it stopped. For a process whose only job is this worker.
     def wait(timeout = nil)
-      deadline = timeout && (now + timeout)
+      deadline = timeout && (Clock.now + timeout)
       @stopped_lock.synchronize do
         until stopped?
-          remaining = deadline && (deadline - now)
+          remaining = deadline && (deadline - Clock.now)
           return false if remaining && remaining <= 0
 
           @stopped.wait(@stopped_lock, [remaining || 1, 1].min)
@@ -131,12 +132,12 @@ module TaskerCore
       return true unless @state == :running
 
       @state = :stopping
-      deadline = now + timeout
+      deadline = Clock.now + timeout
       @lifecycle.stop!
       @waker.wake!
-      @fetcher.join([deadline - now, 0].max)
+      @fetcher.join([deadline - Clock.now, 0].max)
       cut_short = @executors.shutdown(deadline)
-      @watchdog.stop([deadline - now, 1].max)
+      @watchdog.stop([deadline - Clock.now, 1].max)
       @fetcher.kill
       @waker.close
       mark_stopped
@@ -169,7 +170,7 @@ module TaskerCore
     rescue StandardError
       @lifecycle.stop!
       @fetcher.close
-      @executors.shutdown(now)
+      @executors.shutdown(Clock.now)
       @watchdog.stop(0)
       @waker.close
       raise
@@ -187,10 +188,6 @@ module TaskerCore
 
     def logger
       @settings.logger
-    end
-
-    def now
-      Process.clock_gettime(Process::CLOCK_MONOTONIC)
     end
   end
 end

@@ -21,6 +21,8 @@ class SpecKeyedStep < TaskerCore::StepHandler
   def call(task, _sequence, _step)
     label = task.context["label"]
     self.class.started << label
+    raise TaskerCore::PermanentError, "told to fail" if task.context["fail"]
+
     self.class.gate(label).pop
     { "label" => label }
   end
@@ -40,6 +42,15 @@ RSpec.describe "concurrency keys", db: true do
     context = { "label" => label }
     context["account"] = { "id" => account } if account
     TaskerCore.create_task(namespace: "keyed", name: "sync", context: context)
+  end
+
+  # A task of this account whose step fails for good (a worker must be running).
+  def failed_task(label, account)
+    task = TaskerCore.create_task(namespace: "keyed", name: "sync",
+                                  context: { "label" => label, "fail" => true, "account" => { "id" => account } })
+    expect(started(1)).to eq([label])
+    expect(TaskerCore.wait_for_task(task.uuid, timeout: 10).state).to eq("error")
+    task
   end
 
   def state(task)
@@ -109,6 +120,38 @@ RSpec.describe "concurrency keys", db: true do
       stuck = TaskerCore::StatusQueries.new(conn).stuck_steps(after_seconds: 60, limit: 10)
       expect(stuck.map { |row| [row["task_uuid"], row["problem"]] })
         .to eq([[waiting.uuid, "ready but not enqueued (no orchestrator running?)"]])
+    end
+  end
+
+  it "makes a retried task wait for its key again, and start when the slot frees" do
+    TaskerCore.register_templates!([template])
+    with_worker(namespaces: ["keyed"], concurrency: 2) do
+      failed = failed_task("f", 9)
+      holder = create("h", 9)
+      expect(started(1)).to eq(["h"])
+
+      # The slot is taken: the retry leaves the task pending, waiting, its step not enqueued.
+      expect(TaskerCore.retry_task(failed.uuid)).to eq("pending")
+      status = TaskerCore.task_status(failed.uuid)
+      expect(status.waiting_for).to eq("waiting for concurrency key account.id=9 (limit 1)")
+      expect(status.steps.map(&:state)).to eq(["pending"])
+
+      # The holder finishes; the retried task takes the slot (and fails again, as told).
+      SpecKeyedStep.gate("h") << :go
+      expect(TaskerCore.wait_for_task(holder.uuid, timeout: 10).state).to eq("complete")
+      expect(started(1)).to eq(["f"])
+      expect(TaskerCore.wait_for_task(failed.uuid, timeout: 10).state).to eq("error")
+      expect(TaskerCore.task_status(failed.uuid).steps.first.attempts).to eq(1)
+    end
+  end
+
+  it "retries a task with a free key at once" do
+    TaskerCore.register_templates!([template])
+    with_worker(namespaces: ["keyed"], concurrency: 1) do
+      failed = failed_task("g", 10)
+      expect(TaskerCore.retry_task(failed.uuid)).to eq("in_progress")
+      expect(started(1)).to eq(["g"])
+      expect(TaskerCore.wait_for_task(failed.uuid, timeout: 10).state).to eq("error")
     end
   end
 

@@ -68,12 +68,38 @@ RSpec.describe "retention", db: true do
         "step_transitions" => count.call("SELECT count(*) FROM tasker.step_transitions " \
                                          "WHERE task_uuid = ANY ($1::uuid[])"),
         "archived_messages" => count.call("SELECT count(*) FROM pgmq.a_keep_queue " \
-                                          "WHERE message->>'task_uuid' = ANY ($1::text[])") }
+                                          "WHERE message->>'task_uuid' = ANY ($1::text[])"),
+        "rejected_task_requests" => count.call("SELECT count(*) FROM tasker.rejected_task_requests " \
+                                               "WHERE task_uuid = ANY ($1::uuid[])") }
     end
   end
 
   def none
     tables.to_h { |t| [t, 0] }
+  end
+
+  # A request that could not become a task, rejected `days` ago.
+  def reject(days)
+    uuid = TaskerCore::Internal::Client.new_task_uuid
+    with_pg do |conn|
+      conn.exec_params("INSERT INTO tasker.rejected_task_requests (task_uuid, reason, request, rejected_at) " \
+                       "VALUES ($1, 'no template registered', '{}', now() - make_interval(days => $2))", [uuid, days])
+    end
+    uuid
+  end
+
+  it "deletes rejected task requests older than the cutoff, in batches, and keeps recent ones" do
+    old = Array.new(3) { reject(40) }
+    recent = reject(1)
+    expect(TaskerCore.task_status(old.first)["request"]).to eq("rejected")
+    expect(TaskerCore.purge(older_than: 30 * day, dry_run: true)).to eq(none.merge("rejected_task_requests" => 3))
+
+    expect(TaskerCore.purge(older_than: 30 * day, batch_size: 2)).to eq(none.merge("rejected_task_requests" => 3))
+
+    expect(rows_of(old)["rejected_task_requests"]).to eq(0)
+    expect(rows_of([recent])["rejected_task_requests"]).to eq(1)
+    expect { TaskerCore.task_status(old.first) }.to raise_error(TaskerCore::NotFoundError)
+    expect(TaskerCore.task_status(recent)["request"]).to eq("rejected")
   end
 
   context "with old finished tasks, a recent one and open ones" do

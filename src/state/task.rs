@@ -54,6 +54,8 @@ impl TaskState {
                 | (Pending | InProgress, Complete | Error)
                 | (Pending | InProgress | Error, Cancelled | ResolvedManually)
                 | (Error, InProgress)
+                // a retried task with a concurrency key waits for its key again
+                | (Error, Pending)
         )
     }
 }
@@ -159,6 +161,7 @@ mod tests {
             (InProgress, ResolvedManually),
             (Error, ResolvedManually),
             (Error, InProgress),
+            (Error, Pending),
         ];
         for from in TaskState::ALL {
             for to in TaskState::ALL {

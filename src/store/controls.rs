@@ -86,8 +86,9 @@ async fn move_task_steps(
     Ok(move_steps(conn, &moves).await?.len())
 }
 
-/// A task in error goes back to in_progress (recorded with who asked), then whatever became
-/// ready is enqueued and the task settled. Returns its state afterwards.
+/// A task in error goes back to in_progress (pending if it has a concurrency key), recorded
+/// with who asked; then whatever became ready is enqueued and the task settled. Returns its
+/// state afterwards.
 async fn reopen_and_advance(
     conn: &mut PgConnection,
     task_uuid: Uuid,
@@ -97,17 +98,23 @@ async fn reopen_and_advance(
 ) -> Result<TaskState> {
     let mut state = state;
     if state == TaskState::Error {
-        let metadata = actor.metadata();
-        transition_task(
-            conn,
-            task_uuid,
-            state,
-            TaskState::InProgress,
-            reason,
-            Some(&metadata),
+        // A task with a concurrency key goes back to pending: the enqueue then asks the key's
+        // rule (sql/concurrency_waiting.sql) whether it may start now or waits for a slot, as
+        // at its creation. Any other task continues at once.
+        let keyed: bool = sqlx::query_scalar(
+            "SELECT concurrency_key IS NOT NULL FROM tasker.tasks WHERE task_uuid = $1",
         )
+        .bind(task_uuid)
+        .fetch_one(&mut *conn)
         .await?;
-        state = TaskState::InProgress;
+        let reopened = if keyed {
+            TaskState::Pending
+        } else {
+            TaskState::InProgress
+        };
+        let metadata = actor.metadata();
+        transition_task(conn, task_uuid, state, reopened, reason, Some(&metadata)).await?;
+        state = reopened;
     }
     advance(conn, task_uuid, state, reason).await
 }

@@ -1,5 +1,6 @@
 //! Retention: deletes finished tasks older than a cutoff with their steps, edges, audit rows
-//! and archived messages (sql/purge_tasks.sql), one bounded batch per transaction.
+//! and archived messages, and the rejected task requests older than it (sql/purge_tasks.sql),
+//! one bounded batch per transaction.
 
 use serde::Serialize;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -28,6 +29,7 @@ pub struct PurgeCounts {
     pub task_transitions: i64,
     pub step_transitions: i64,
     pub archived_messages: i64,
+    pub rejected_task_requests: i64,
 }
 
 impl PurgeCounts {
@@ -38,11 +40,17 @@ impl PurgeCounts {
         self.task_transitions += o.task_transitions;
         self.step_transitions += o.step_transitions;
         self.archived_messages += o.archived_messages;
+        self.rejected_task_requests += o.rejected_task_requests;
+    }
+
+    /// Whether a batch deleted anything (else nothing is left to purge).
+    fn any(&self) -> bool {
+        self.tasks > 0 || self.rejected_task_requests > 0
     }
 }
 
-const COLUMNS: &str =
-    "tasks, workflow_steps, workflow_step_edges, task_transitions, step_transitions, archived_messages";
+const COLUMNS: &str = "tasks, workflow_steps, workflow_step_edges, task_transitions, \
+                       step_transitions, archived_messages, rejected_task_requests";
 
 /// Seconds as a cutoff: refuses what is not a finite, non-negative number.
 fn check_age(older_than: f64) -> Result<f64> {
@@ -66,8 +74,9 @@ fn check_batch(batch: i64) -> Result<i32> {
     }
 }
 
-/// Purges every finished task completed more than `older_than` seconds ago, batch after
-/// batch (each its own transaction) until none is left; returns the total per table.
+/// Purges every finished task completed more than `older_than` seconds ago (and every
+/// rejected request older than that), batch after batch (each its own transaction) until none
+/// is left; returns the total per table.
 #[instrument(skip(pool))]
 pub async fn purge(pool: &PgPool, older_than: f64, batch: i64) -> Result<PurgeCounts> {
     let older_than = check_age(older_than)?;
@@ -83,7 +92,7 @@ pub async fn purge(pool: &PgPool, older_than: f64, batch: i64) -> Result<PurgeCo
         let counts = purge_batch(&mut tx, cutoff, batch).await?;
         tx.commit().await?;
         total.add(counts);
-        if counts.tasks == 0 {
+        if !counts.any() {
             return Ok(total);
         }
     }

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "pg"
+require "tasker_core/clock"
 
 module TaskerCore
   class Web
@@ -56,7 +57,7 @@ module TaskerCore
       def checkout
         @lock.synchronize do
           reset! if @pid != Process.pid
-          deadline = monotonic + @connect_timeout
+          deadline = Clock.now + @connect_timeout
           loop do
             conn = @idle.pop
             return conn if conn && usable?(conn)
@@ -68,7 +69,7 @@ module TaskerCore
             end
             break if @count < @size
 
-            remaining = deadline - monotonic
+            remaining = deadline - Clock.now
             raise PG::ConnectionBad, "all #{@size} dashboard connections are busy" if remaining <= 0
 
             @available.wait(@lock, remaining)
@@ -121,10 +122,6 @@ module TaskerCore
 
       def usable?(conn)
         !conn.finished? && conn.status == PG::CONNECTION_OK && conn.transaction_status == PG::PQTRANS_IDLE
-      end
-
-      def monotonic
-        Process.clock_gettime(Process::CLOCK_MONOTONIC)
       end
     end
   end

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require "tasker_core/clock"
+
 module TaskerCore
   class Worker
     # N executor threads, each with its own connection, taking jobs from one queue. A job
@@ -47,7 +49,7 @@ module TaskerCore
           @threads.dup
         end
         threads.size.times { @jobs << STOP }
-        threads.each { |thread| thread.join([deadline - now, 0].max) }
+        threads.each { |thread| thread.join([deadline - Clock.now, 0].max) }
         stragglers = threads.select(&:alive?)
         stragglers.each(&:kill).each { |thread| thread.join(1) }
         @connections.each(&:close)
@@ -129,10 +131,6 @@ module TaskerCore
 
       def logger
         @settings.logger
-      end
-
-      def now
-        Process.clock_gettime(Process::CLOCK_MONOTONIC)
       end
     end
   end

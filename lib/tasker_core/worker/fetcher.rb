@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require "tasker_core/clock"
+
 module TaskerCore
   class Worker
     # The one thread that reads step queues. It LISTENs on every queue's insert channel and
@@ -21,7 +23,7 @@ module TaskerCore
         @listening = false
         @want_read = true
         @rotation = 0
-        @last_read = now
+        @last_read = Clock.now
       end
 
       # Connects, creates missing queues and LISTENs; raises TaskerCore::DatabaseError if the
@@ -92,7 +94,7 @@ module TaskerCore
       # Reads up to `free` messages, starting at a different queue each time so no namespace
       # starves the others. Keeps @want_read set while some queue may hold more.
       def read_batch(free)
-        @last_read = now
+        @last_read = Clock.now
         queues = @settings.queues.rotate(@rotation)
         @rotation = (@rotation + 1) % queues.size
         more = false
@@ -113,7 +115,7 @@ module TaskerCore
       # end right then instead of at the next poll.
       def next_visible_at
         seconds = @client.next_visible_in(@settings.queues)
-        seconds && (now + seconds)
+        seconds && (Clock.now + seconds)
       end
 
       def hand_over(jobs)
@@ -137,13 +139,13 @@ module TaskerCore
           notified = drain_notifications(pg)
         end
         @waker.drain
-        due = @next_visible_at && now >= @next_visible_at
-        @want_read = true if notified || due || now - @last_read >= @settings.poll_interval
+        due = @next_visible_at && Clock.now >= @next_visible_at
+        @want_read = true if notified || due || Clock.now - @last_read >= @settings.poll_interval
       end
 
       def wait_timeout
-        timeout = [@settings.poll_interval - (now - @last_read), 0].max
-        @next_visible_at ? [timeout, @next_visible_at - now].min.clamp(0, nil) : timeout
+        timeout = [@settings.poll_interval - (Clock.now - @last_read), 0].max
+        @next_visible_at ? [timeout, @next_visible_at - Clock.now].min.clamp(0, nil) : timeout
       end
 
       def drain_notifications(conn)
@@ -164,10 +166,6 @@ module TaskerCore
                                "retrying in #{backoff}s")
         @lifecycle.sleep(backoff)
         [backoff * 2, Connection::MAX_BACKOFF].min
-      end
-
-      def now
-        Process.clock_gettime(Process::CLOCK_MONOTONIC)
       end
     end
   end

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require "tasker_core/clock"
+
 module TaskerCore
   class Worker
     # Runs one claimed step's handler and reports what happened as an Outcome: the result
@@ -23,9 +25,9 @@ module TaskerCore
       end
 
       def run(context)
-        started = now
+        started = Clock.now
         result, error, metadata, shape = attempt(context)
-        duration_ms = (now - started) * 1000.0
+        duration_ms = (Clock.now - started) * 1000.0
         Outcome.new(result: result, error: error, duration_ms: duration_ms, metadata: metadata, shape: shape)
       end
 
@@ -61,10 +63,6 @@ module TaskerCore
         message = "step #{context.step.name.inspect} (handler #{context.step.handler}) returned a value " \
                   "that is not JSON: #{error.message}"
         ResultBuilder.error("TaskerCore::SerializationError", message, retryable: false)
-      end
-
-      def now
-        Process.clock_gettime(Process::CLOCK_MONOTONIC)
       end
     end
   end

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require "tasker_core/clock"
+
 module TaskerCore
   class Worker
     # Watches every attempt whose handler runs in this worker, from a thread and a connection
@@ -38,7 +40,7 @@ module TaskerCore
 
       # Starts watching the attempt whose handler is about to run; returns its Attempt.
       def watch(job, message, context)
-        attempt = Attempt.new(job: job, message: message, context: context, started_at: now)
+        attempt = Attempt.new(job: job, message: message, context: context, started_at: Clock.now)
         @mutex.synchronize do
           revive if @thread && !@thread.alive? && !@closed
           @running[attempt] = true
@@ -97,11 +99,11 @@ module TaskerCore
       def next_work
         @mutex.synchronize do
           until @closed
-            work = due_work(now)
+            work = due_work(Clock.now)
             return work unless work.empty?
 
             @wake_at = @running.each_key.map(&:due_at).min
-            @wakeup.wait(@mutex, @wake_at && [@wake_at - now, 0].max)
+            @wakeup.wait(@mutex, @wake_at && [@wake_at - Clock.now, 0].max)
           end
           nil
         end
@@ -157,15 +159,11 @@ module TaskerCore
 
       def report(attempt, error_class, text)
         error = ResultBuilder.error(error_class, text, retryable: true)
-        duration_ms = attempt.elapsed_ms(now)
+        duration_ms = attempt.elapsed_ms(Clock.now)
         result = @builder.failure(attempt.job, attempt.message, attempt: attempt.number, error: error,
                                                                 duration_ms: duration_ms)
         @submitter.submit(attempt.job, result)
         StepEvents.finished(attempt.context, HandlerRunner::Outcome.new(error: error, duration_ms: duration_ms))
-      end
-
-      def now
-        Process.clock_gettime(Process::CLOCK_MONOTONIC)
       end
     end
   end
