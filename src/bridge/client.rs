@@ -104,8 +104,9 @@ fn create_tasks(ruby: &Ruby, settings: RHash, requests: String) -> Result<RArray
             Error::InvalidArgument(format!("invalid task requests: {e}")),
         )
     })?;
+    let max_batch = config(ruby, settings)?.max_create_batch;
     let created = with_client(ruby, settings, |c| async move {
-        store::tasks::create_tasks(&c.pool, &c.config, &reqs).await
+        store::tasks::create_tasks(&c.pool, &c.config, &reqs, max_batch).await
     })?;
     let out = ruby.ary_new_capa(created.len());
     for task in &created {

@@ -59,17 +59,19 @@ pub async fn create_task(
 /// anything is written, and an error names the request by its index ("create_tasks[3]: ...").
 /// Returns the tasks in request order; an idempotency key (or task uuid) another request of
 /// the batch used first, or an existing task holds, answers with that task (created: false).
+/// `max_batch` is the caller's max_create_batch (a shared client keeps the configuration it
+/// was made with).
 #[instrument(skip_all, fields(requests = reqs.len()))]
 pub async fn create_tasks(
     pool: &PgPool,
     config: &Config,
     reqs: &[TaskRequest],
+    max_batch: u32,
 ) -> Result<Vec<CreatedTask>> {
-    if reqs.len() > config.max_create_batch as usize {
+    if reqs.len() > max_batch as usize {
         return Err(Error::InvalidArgument(format!(
-            "create_tasks got {} requests; the setting max_create_batch allows at most {} per call",
+            "create_tasks got {} requests; the setting max_create_batch allows at most {max_batch} per call",
             reqs.len(),
-            config.max_create_batch
         )));
     }
     if reqs.is_empty() {
