@@ -179,7 +179,7 @@ pub const SETTINGS: [Setting; 21] = [
     ),
     // The most elements one fan_out step may return (docs/handlers-and-templates.md).
     process("max_fan_out", Default::Int(10_000), count(1_000_000)),
-    // The most requests one TaskerCore.create_tasks call may carry (docs/api.md).
+    // The most requests one TaskerCore.create_tasks call may carry (docs/getting-started.md).
     process("max_create_batch", Default::Int(1000), count(100_000)),
     worker("concurrency", Default::Int(4), count(MAX_COUNT)),
     worker("batch_size", Default::Derived, count(MAX_COUNT)),
