@@ -84,9 +84,13 @@ RSpec.describe "TaskerCore.create_tasks", db: true do
 
   it "answers a key an earlier element of the batch or an existing task holds with that task" do
     existing = TaskerCore.create_task(**linear(2, idempotency_key: "old"))
+    announced = []
+    subscription = TaskerCore::Notifications.subscribe("task.created.tasker_core") { |_, p| announced << p[:task_uuid] }
     tasks = TaskerCore.create_tasks([linear(4, idempotency_key: "new"), linear(6, idempotency_key: "old"),
                                      linear(8, idempotency_key: "new"), linear(10)])
+    TaskerCore::Notifications.unsubscribe(subscription)
     expect(tasks.map(&:created?)).to eq([true, false, false, true])
+    expect(announced).to eq([tasks[0].uuid, tasks[3].uuid])
     expect(tasks[1].uuid).to eq(existing.uuid)
     expect(tasks[2].uuid).to eq(tasks[0].uuid)
     expect(tasks.map { |task| context_of(task)["even_number"] }).to eq([4, 2, 4, 10])
