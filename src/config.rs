@@ -52,6 +52,8 @@ pub struct Config {
     pub retention: f64,
     /// The most elements a fan_out step may return.
     pub max_fan_out: i32,
+    /// The most requests one create_tasks call may carry.
+    pub max_create_batch: u32,
 }
 
 impl Config {
@@ -82,6 +84,7 @@ impl Config {
             schedule_catch_up: int("schedule_catch_up") as u32,
             retention: float("retention"),
             max_fan_out: int("max_fan_out") as i32,
+            max_create_batch: int("max_create_batch") as u32,
         }
     }
 
@@ -118,6 +121,7 @@ impl Config {
             ("schedule_catch_up", Value::Int(v)) => self.schedule_catch_up = v as u32,
             ("retention", Value::Float(v)) => self.retention = v,
             ("max_fan_out", Value::Int(v)) => self.max_fan_out = v as i32,
+            ("max_create_batch", Value::Int(v)) => self.max_create_batch = v as u32,
             (key, _) => {
                 return Err(Error::Config(format!(
                     "configuration key {key} is not a process setting"
@@ -170,6 +174,7 @@ impl Config {
             ),
             ("retention", Value::Float(self.retention)),
             ("max_fan_out", Value::Int(self.max_fan_out.into())),
+            ("max_create_batch", Value::Int(self.max_create_batch.into())),
         ];
         for (key, value) in checks {
             settings::find(key)

@@ -52,6 +52,18 @@ impl Error {
         }
     }
 
+    /// The same kind of error with `prefix` before its message (which request of a batch it
+    /// was about); errors that carry no message of their own are returned as they are.
+    pub fn prefixed(self, prefix: &str) -> Error {
+        match self {
+            Error::Template(m) => Error::Template(format!("{prefix}{m}")),
+            Error::NotFound(m) => Error::NotFound(format!("{prefix}{m}")),
+            Error::InvalidArgument(m) => Error::InvalidArgument(format!("{prefix}{m}")),
+            Error::Config(m) => Error::Config(format!("{prefix}{m}")),
+            other => other,
+        }
+    }
+
     /// True when retrying later may succeed (connection lost, server restarting).
     pub fn is_transient(&self) -> bool {
         matches!(

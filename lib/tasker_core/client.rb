@@ -2,7 +2,7 @@
 
 require "json"
 require "tasker_core/arguments"
-require "tasker_core/start_time"
+require "tasker_core/new_task"
 
 # The public API: configure once, then create tasks and ask about them from any process
 # (no orchestrator needed in the caller's process).
@@ -35,26 +35,34 @@ module TaskerCore
       TemplateLoader.new(configuration).register(sources)
     end
 
-    # With `connection:` (a PG::Connection, e.g. ActiveRecord::Base.connection.raw_connection)
-    # the task is requested inside that connection's open transaction and the pending Task is
-    # returned at once: the task exists if and only if the transaction commits (TaskRequest).
-    # `run_at:` (a Time) or `delay:` (seconds) holds the whole task until then (StartTime).
-    def create_task(namespace:, name:, version: nil, context: {}, initiator: nil, source_system: nil,
-                    reason: nil, tags: [], priority: 0, idempotency_key: nil, connection: nil,
-                    run_at: nil, delay: nil)
-      unless context.is_a?(Hash)
-        raise ArgumentError, "context for #{namespace}/#{name} must be a Hash, got #{context.class}"
-      end
-
-      request = task_request(namespace: namespace, name: name, version: version, context: context,
-                             initiator: initiator, source_system: source_system, reason: reason, tags: tags,
-                             priority: priority, idempotency_key: idempotency_key)
-      request[:run_at] = StartTime.iso8601(run_at: run_at, delay: delay)
+    # Keywords: namespace:, name:, version: nil, context: {}, initiator: nil, source_system: nil,
+    # reason: nil, tags: [], priority: 0, idempotency_key: nil, run_at: nil, delay: nil
+    # (NewTask.request checks them). With `connection:` (a PG::Connection, e.g.
+    # ActiveRecord::Base.connection.raw_connection) the task is requested inside that
+    # connection's open transaction and the pending Task is returned at once: the task exists
+    # if and only if the transaction commits (TaskRequest). `run_at:` (a Time) or `delay:`
+    # (seconds) holds the whole task until then (StartTime).
+    def create_task(connection: nil, **options)
+      request = NewTask.request(**options)
       return TaskRequest.new(connection).write(request, generate(request)) unless connection.nil?
 
       task = Task.new(Internal::Client.create_task(native, generate(request)))
       notify_created(task, request) if task.created?
       task
+    end
+
+    # Many tasks in one transaction: an Array of Hashes of create_task's keywords (no
+    # connection:) -> [Task], in the same order. Every element is checked before anything is
+    # written; an error names the element ("create_tasks[3]: ...") and nothing of the batch is
+    # written. An idempotency key an earlier element (or an existing task) holds answers with
+    # that task (created? false). At most max_create_batch elements per call.
+    def create_tasks(requests)
+      batch = NewTask.batch(requests)
+      return [] if batch.empty?
+
+      tasks = Internal::Client.create_tasks(native, generate(batch)).map { |hash| Task.new(hash) }
+      tasks.zip(batch).each { |task, request| notify_created(task, request) if task.created? }
+      tasks
     end
 
     # Read on the replica when read_database_url is set; a task the replica does not have yet
@@ -136,15 +144,6 @@ module TaskerCore
                                { task_uuid: task.uuid, namespace: task.namespace, name: task.name,
                                  version: task.version, state: task.state,
                                  **request.slice(:initiator, :source_system, :reason, :tags) })
-    end
-
-    # Every field checked (TaskerCore::ArgumentError naming it), nothing turned into JSON by to_s.
-    def task_request(namespace:, name:, version:, context:, tags:, priority:, **text)
-      { namespace: Arguments.text(namespace.to_s, "namespace"), name: Arguments.text(name.to_s, "name"),
-        version: Arguments.text(version&.to_s, "version"), context: Arguments.json(context, "context"),
-        **text.to_h { |field, value| [field, Arguments.text(value, field.to_s)] },
-        tags: Array(tags).each_with_index.map { |tag, i| Arguments.text(tag.to_s, "tags[#{i}]") },
-        priority: Integer(priority) }
     end
 
     # The values are checked JSON already, as deep as Worker::JsonValue allows; inside a

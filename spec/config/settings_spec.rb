@@ -30,6 +30,8 @@ RSpec.describe "settings: defaults and validation from the core" do
     refused(:poll_interval, nil)
     refused(:log_level, "loud")
     refused(:database_url, "mysql://u:pw@h/db")
+    refused(:max_create_batch, 0)
+    refused(:max_create_batch, 100_001)
     FaultReport.record(name: "Infinite or out-of-range settings",
                        how: "sweep_interval/poll_interval Infinity, NaN, negative, 2**40, wrong types: " \
                             "ConfigurationError naming the key, at configure time",

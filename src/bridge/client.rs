@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use magnus::{function, prelude::*, Error as RbError, RHash, RModule, Ruby, Value as RbValue};
+use magnus::{
+    function, prelude::*, Error as RbError, RArray, RHash, RModule, Ruby, Value as RbValue,
+};
 
 use super::errors::to_ruby;
 use super::nogvl::block_on;
@@ -23,6 +25,7 @@ pub fn define(_ruby: &Ruby, internal: &RModule) -> Result<(), RbError> {
     m.define_module_function("register_template", function!(register_template, 2))?;
     m.define_module_function("templates", function!(templates, 1))?;
     m.define_module_function("create_task", function!(create_task, 2))?;
+    m.define_module_function("create_tasks", function!(create_tasks, 2))?;
     m.define_module_function("task_status", function!(task_status, 2))?;
     m.define_module_function("wait_for_task", function!(wait_for_task, 3))?;
     m.define_module_function("cancel_task", function!(cancel_task, 3))?;
@@ -90,6 +93,26 @@ fn create_task(ruby: &Ruby, settings: RHash, request: String) -> Result<RHash, R
         store::tasks::create_task(&c.pool, &c.config, &req, None).await
     })?;
     serde_magnus::serialize(ruby, &created)
+}
+
+/// `requests` is a JSON array of TaskRequests; returns the tasks as Hashes, in request order,
+/// all created (or found by their idempotency keys) in one transaction.
+fn create_tasks(ruby: &Ruby, settings: RHash, requests: String) -> Result<RArray, RbError> {
+    let reqs: Vec<TaskRequest> = serde_json::from_str(&requests).map_err(|e| {
+        to_ruby(
+            ruby,
+            Error::InvalidArgument(format!("invalid task requests: {e}")),
+        )
+    })?;
+    let max_batch = config(ruby, settings)?.max_create_batch;
+    let created = with_client(ruby, settings, |c| async move {
+        store::tasks::create_tasks(&c.pool, &c.config, &reqs, max_batch).await
+    })?;
+    let out = ruby.ary_new_capa(created.len());
+    for task in &created {
+        out.push(serde_magnus::serialize::<_, RHash>(ruby, task)?)?;
+    }
+    Ok(out)
 }
 
 /// A new task uuid (v7: time-ordered, like every task uuid the core makes), for a task

@@ -110,7 +110,7 @@ const fn worker(key: &'static str, default: Default, rule: Rule) -> Setting {
     }
 }
 
-pub const SETTINGS: [Setting; 20] = [
+pub const SETTINGS: [Setting; 21] = [
     process(
         "database_url",
         Default::Text("postgresql://postgres@127.0.0.1:54329/tasker_development"),
@@ -179,6 +179,8 @@ pub const SETTINGS: [Setting; 20] = [
     ),
     // The most elements one fan_out step may return (docs/handlers-and-templates.md).
     process("max_fan_out", Default::Int(10_000), count(1_000_000)),
+    // The most requests one TaskerCore.create_tasks call may carry (docs/getting-started.md).
+    process("max_create_batch", Default::Int(1000), count(100_000)),
     worker("concurrency", Default::Int(4), count(MAX_COUNT)),
     worker("batch_size", Default::Derived, count(MAX_COUNT)),
     worker("max_reads", Default::Int(STEP_MAX_READS), count(MAX_COUNT)),

@@ -13,5 +13,6 @@ pub mod settle;
 pub mod status;
 mod step_columns;
 pub mod steps;
+mod task_rows;
 pub mod tasks;
 pub mod templates;

@@ -1,14 +1,12 @@
-//! A template's steps as the columns of the rows one task gets (the arrays that one
+//! A template's steps as the columns of the rows each of its tasks gets (the arrays that one
 //! INSERT ... SELECT FROM unnest(...) writes), with every default from the configuration.
-
-use uuid::Uuid;
+//! Made once per template and batch; each task adds its own step uuids (TaskRows).
 
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::templates::{lineage, Template};
 
 pub struct StepColumns {
-    pub ids: Vec<Uuid>,
     pub names: Vec<String>,
     pub positions: Vec<i32>,
     pub handlers: Vec<String>,
@@ -24,17 +22,14 @@ pub struct StepColumns {
     /// must be rectangular)
     pub parents: Vec<String>,
     pub ancestors: Vec<String>,
-    /// the edges, as (from[i], to[i])
-    pub from: Vec<Uuid>,
-    pub to: Vec<Uuid>,
+    /// the edges, as (parent, child) positions in the steps
+    pub edges: Vec<(usize, usize)>,
 }
 
 impl StepColumns {
     pub fn new(config: &Config, template: &Template) -> Result<StepColumns> {
-        let ids: Vec<Uuid> = template.steps.iter().map(|_| Uuid::now_v7()).collect();
         let n = template.steps.len();
         let mut c = StepColumns {
-            ids: ids.clone(),
             names: Vec::with_capacity(n),
             positions: Vec::with_capacity(n),
             handlers: Vec::with_capacity(n),
@@ -47,8 +42,7 @@ impl StepColumns {
             timeouts: Vec::with_capacity(n),
             parents: Vec::with_capacity(n),
             ancestors: Vec::with_capacity(n),
-            from: Vec::new(),
-            to: Vec::new(),
+            edges: Vec::new(),
         };
         for lineage in lineage(template) {
             c.parents.push(serde_json::to_string(&lineage.parents)?);
@@ -87,10 +81,13 @@ impl StepColumns {
                         s.name
                     ))
                 })?;
-                c.from.push(ids[parent]);
-                c.to.push(ids[i]);
+                c.edges.push((parent, i));
             }
         }
         Ok(c)
+    }
+
+    pub fn step_count(&self) -> usize {
+        self.names.len()
     }
 }

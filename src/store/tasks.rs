@@ -1,7 +1,7 @@
-//! Task creation: the task, its steps and edges, and the root steps' messages, in one
-//! transaction.
+//! Task creation: the tasks, their steps and edges, and the root steps' messages, in one
+//! transaction, for one request (create_task) or a batch (create_tasks) alike.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, OnceLock};
 
 use serde::Serialize;
@@ -9,8 +9,8 @@ use sqlx::{PgConnection, PgPool};
 use tracing::{info, instrument, warn};
 use uuid::Uuid;
 
-use super::settle::advance;
-use super::step_columns::StepColumns;
+use super::settle::advance_all;
+use super::task_rows::{same_as_earlier, Blueprint, TaskRows};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::messaging::queue::{delete, validate_namespace};
@@ -19,7 +19,7 @@ use crate::state::TaskState;
 use crate::templates::{context_violations, Template};
 
 /// What create_task hands back.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CreatedTask {
     pub task_uuid: Uuid,
     pub namespace: String,
@@ -45,49 +45,139 @@ pub async fn create_task(
 ) -> Result<CreatedTask> {
     check_request(req)?;
     let mut tx = pool.begin().await?;
-    let (named_task_id, version, template) =
-        find_template(&mut tx, &req.namespace, &req.name, req.version.as_deref()).await?;
-    let req = &with_defaults(req, &template)?;
-    let task_uuid = req.task_uuid.unwrap_or_else(Uuid::now_v7);
-    let inserted = insert_task(
-        &mut tx,
-        config,
-        task_uuid,
-        named_task_id,
-        &version,
-        &template,
-        req,
-    )
-    .await?;
-    if !inserted {
-        let existing = existing_task(&mut tx, task_uuid, req).await?;
-        if existing.task_uuid != task_uuid && req.task_uuid.is_some() {
-            return Err(Error::InvalidArgument(format!(
-                "idempotency_key {:?} already names task {} (this request asked for task {task_uuid})",
-                req.idempotency_key.as_deref().unwrap_or_default(),
-                existing.task_uuid
-            )));
-        }
-        if let Some(c) = consume {
-            delete(&mut tx, c.queue, c.msg_id).await?;
-        }
-        tx.commit().await?;
-        return Ok(existing);
-    }
-    let state = advance(&mut tx, task_uuid, TaskState::Pending, "task created").await?;
+    let mut created = create_all(&mut tx, config, std::slice::from_ref(req), |_, e| e).await?;
     if let Some(c) = consume {
         delete(&mut tx, c.queue, c.msg_id).await?;
     }
     tx.commit().await?;
-    info!(%task_uuid, "task created");
-    Ok(CreatedTask {
-        task_uuid,
-        namespace: req.namespace.clone(),
-        name: req.name.clone(),
-        version,
-        state: state.to_string(),
-        created: true,
-    })
+    created
+        .pop()
+        .ok_or_else(|| Error::Orchestrator("create_task created no task".into()))
+}
+
+/// Many tasks in one transaction (TaskerCore.create_tasks): every request is checked before
+/// anything is written, and an error names the request by its index ("create_tasks[3]: ...").
+/// Returns the tasks in request order; an idempotency key (or task uuid) another request of
+/// the batch used first, or an existing task holds, answers with that task (created: false).
+/// `max_batch` is the caller's max_create_batch (a shared client keeps the configuration it
+/// was made with).
+#[instrument(skip_all, fields(requests = reqs.len()))]
+pub async fn create_tasks(
+    pool: &PgPool,
+    config: &Config,
+    reqs: &[TaskRequest],
+    max_batch: u32,
+) -> Result<Vec<CreatedTask>> {
+    if reqs.len() > max_batch as usize {
+        return Err(Error::InvalidArgument(format!(
+            "create_tasks got {} requests; the setting max_create_batch allows at most {max_batch} per call",
+            reqs.len(),
+        )));
+    }
+    if reqs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let at = |i: usize, e: Error| e.prefixed(&format!("create_tasks[{i}]: "));
+    for (i, req) in reqs.iter().enumerate() {
+        check_request(req).map_err(|e| at(i, e))?;
+    }
+    let mut tx = pool.begin().await?;
+    let created = create_all(&mut tx, config, reqs, at).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// One request of a batch that gets a task row of its own (unless an existing task holds its
+/// uuid or key).
+struct Own {
+    index: usize,
+    task_uuid: Uuid,
+    blueprint: usize,
+}
+
+/// The tasks of checked requests, inside the caller's transaction: templates looked up once
+/// per distinct (namespace, name, version), the rows written by one statement, the new tasks
+/// advanced together. `at` names the request of an error about one request.
+async fn create_all(
+    conn: &mut PgConnection,
+    config: &Config,
+    reqs: &[TaskRequest],
+    at: impl Fn(usize, Error) -> Error,
+) -> Result<Vec<CreatedTask>> {
+    let earlier = same_as_earlier(reqs).map_err(|(i, e)| at(i, e))?;
+    let mut blueprints: Vec<Blueprint> = Vec::new();
+    let mut by_template: HashMap<(&str, &str, Option<&str>), usize> = HashMap::new();
+    let mut rows = TaskRows::default();
+    let mut own = Vec::new();
+    for (index, req) in reqs.iter().enumerate() {
+        if earlier[index].is_some() {
+            continue;
+        }
+        let wanted = (
+            req.namespace.as_str(),
+            req.name.as_str(),
+            req.version.as_deref(),
+        );
+        let blueprint = match by_template.get(&wanted) {
+            Some(&b) => b,
+            None => {
+                let (id, version, template) = find_template(conn, wanted.0, wanted.1, wanted.2)
+                    .await
+                    .map_err(|e| at(index, e))?;
+                blueprints
+                    .push(Blueprint::new(config, id, version, template).map_err(|e| at(index, e))?);
+                by_template.insert(wanted, blueprints.len() - 1);
+                blueprints.len() - 1
+            }
+        };
+        let b = &blueprints[blueprint];
+        let req = with_defaults(req, &b.template).map_err(|e| at(index, e))?;
+        let concurrency = concurrency_key(&b.template, &req).map_err(|e| at(index, e))?;
+        let task_uuid = req.task_uuid.unwrap_or_else(Uuid::now_v7);
+        rows.push(task_uuid, b, &req, concurrency)?;
+        own.push(Own {
+            index,
+            task_uuid,
+            blueprint,
+        });
+    }
+    let inserted = insert_tasks(conn, &rows).await?;
+    let (new, old): (Vec<&Own>, Vec<&Own>) =
+        own.iter().partition(|o| inserted.contains(&o.task_uuid));
+    let existing = existing_tasks(conn, reqs, &old, &at).await?;
+    let started: Vec<(Uuid, TaskState)> = new
+        .iter()
+        .map(|o| (o.task_uuid, TaskState::Pending))
+        .collect();
+    let states = advance_all(conn, &started, "task created").await?;
+    let mut answers: HashMap<usize, CreatedTask> = existing;
+    for (o, state) in new.iter().zip(states) {
+        let req = &reqs[o.index];
+        info!(task_uuid = %o.task_uuid, "task created");
+        answers.insert(
+            o.index,
+            CreatedTask {
+                task_uuid: o.task_uuid,
+                namespace: req.namespace.clone(),
+                name: req.name.clone(),
+                version: blueprints[o.blueprint].version.clone(),
+                state: state.to_string(),
+                created: true,
+            },
+        );
+    }
+    (0..reqs.len())
+        .map(|i| {
+            let first = earlier[i].unwrap_or(i);
+            let answer = answers.get(&first).ok_or_else(|| {
+                Error::Orchestrator(format!("create_tasks[{i}]: no task was created or found"))
+            })?;
+            Ok(CreatedTask {
+                created: answer.created && first == i,
+                ..answer.clone()
+            })
+        })
+        .collect()
 }
 
 fn check_request(req: &TaskRequest) -> Result<()> {
@@ -207,31 +297,74 @@ pub(crate) async fn find_template(
     }))
 }
 
-/// The task a request's insert conflicted with: the one with its uuid (the same request
-/// applied again), else the one with its idempotency key.
-async fn existing_task(
+/// The tasks the inserts of these requests conflicted with, by request index: for each, the
+/// one with its uuid (the same request applied again), else the one with its idempotency key.
+/// A request that chose its uuid and whose key names another task is refused.
+async fn existing_tasks(
     conn: &mut PgConnection,
-    task_uuid: Uuid,
-    req: &TaskRequest,
-) -> Result<CreatedTask> {
-    let (task_uuid, namespace, name, version, state): (Uuid, String, String, String, String) =
-        sqlx::query_as(
-            "SELECT task_uuid, namespace, name, version, state FROM tasker.tasks
-              WHERE task_uuid = $1 OR idempotency_key = $2
-              ORDER BY task_uuid = $1 DESC LIMIT 1",
-        )
-        .bind(task_uuid)
-        .bind(&req.idempotency_key)
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok(CreatedTask {
-        task_uuid,
-        namespace,
-        name,
-        version,
-        state,
-        created: false,
-    })
+    reqs: &[TaskRequest],
+    conflicted: &[&Own],
+    at: impl Fn(usize, Error) -> Error,
+) -> Result<HashMap<usize, CreatedTask>> {
+    if conflicted.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let uuids: Vec<Uuid> = conflicted.iter().map(|o| o.task_uuid).collect();
+    let keys: Vec<&str> = conflicted
+        .iter()
+        .filter_map(|o| reqs[o.index].idempotency_key.as_deref())
+        .collect();
+    let rows: Vec<(Uuid, String, String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT task_uuid, namespace, name, version, state, idempotency_key FROM tasker.tasks
+          WHERE task_uuid = ANY($1) OR idempotency_key = ANY($2)",
+    )
+    .bind(&uuids)
+    .bind(&keys)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut found = HashMap::new();
+    for o in conflicted {
+        let req = &reqs[o.index];
+        let row = rows
+            .iter()
+            .find(|r| r.0 == o.task_uuid)
+            .or_else(|| {
+                rows.iter()
+                    .find(|r| r.5.is_some() && r.5 == req.idempotency_key)
+            })
+            .ok_or_else(|| {
+                at(
+                    o.index,
+                    Error::NotFound(format!(
+                        "task {} conflicted with a task that no longer exists",
+                        o.task_uuid
+                    )),
+                )
+            })?;
+        if row.0 != o.task_uuid && req.task_uuid.is_some() {
+            return Err(at(
+                o.index,
+                Error::InvalidArgument(format!(
+                    "idempotency_key {:?} already names task {} (this request asked for task {})",
+                    req.idempotency_key.as_deref().unwrap_or_default(),
+                    row.0,
+                    o.task_uuid
+                )),
+            ));
+        }
+        found.insert(
+            o.index,
+            CreatedTask {
+                task_uuid: row.0,
+                namespace: row.1.clone(),
+                name: row.2.clone(),
+                version: row.3.clone(),
+                state: row.4.clone(),
+                created: false,
+            },
+        );
+    }
+    Ok(found)
 }
 
 /// The task's concurrency key and limit, when its template declares one and its context has
@@ -268,87 +401,87 @@ fn concurrency_key(template: &Template, req: &TaskRequest) -> Result<Option<(Str
     Ok(key.map(|k| (k, concurrency.limit)))
 }
 
-/// The task, its steps and edges and their first audit rows, in ONE statement of any size.
-/// Returns false (and writes nothing) when the idempotency key or the uuid names an existing
-/// task.
-async fn insert_task(
-    conn: &mut PgConnection,
-    config: &Config,
-    task_uuid: Uuid,
-    named_task_id: i64,
-    version: &str,
-    template: &Template,
-    req: &TaskRequest,
-) -> Result<bool> {
-    let c = StepColumns::new(config, template)?;
-    let context = req.context.as_ref().map(|c| c.get()).unwrap_or("{}");
-    let default_context = serde_json::to_string(&template.default_context)?;
-    let (key, limit) = concurrency_key(template, req)?.unzip();
+/// The tasks, their steps and edges and their first audit rows, in ONE statement for the
+/// whole batch. Returns the uuids of the tasks inserted: a task whose idempotency key or uuid
+/// names an existing task is not, and nothing of it is written.
+async fn insert_tasks(conn: &mut PgConnection, rows: &TaskRows) -> Result<HashSet<Uuid>> {
+    let s = &rows.steps;
     // The steps' foreign key to their task is checked at the end of the statement, once the
-    // task row is in; if the task is not inserted (idempotency key taken), nothing else is.
-    let created: Option<i64> = sqlx::query_scalar(
+    // task rows are in; the steps, edges and audit rows of a task not inserted are left out
+    // by the joins to `task`.
+    let created: Vec<Uuid> = sqlx::query_scalar(
         "WITH task AS (
            INSERT INTO tasker.tasks (task_uuid, named_task_id, namespace, name, version, context,
                                      initiator, source_system, reason, tags, priority, idempotency_key, run_at,
                                      concurrency_key, concurrency_limit)
-           VALUES ($2, $16, $17, $18, $19, $27::jsonb || $20::jsonb, $21, $22, $23, $24, $25, $26,
-                   $28, $29, $30)
+           SELECT u, nt, ns, nm, v, dc::jsonb || c::jsonb, i, ss, r,
+                  ARRAY(SELECT jsonb_array_elements_text(tg::jsonb)), p, k, ra, ck, cl
+             FROM unnest($1::uuid[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[],
+                         $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[],
+                         $13::text[], $14::timestamptz[], $15::text[], $16::int[])
+                  AS x(u, nt, ns, nm, v, dc, c, i, ss, r, tg, p, k, ra, ck, cl)
            ON CONFLICT DO NOTHING
            RETURNING task_uuid),
+         step AS (
+           SELECT x.* FROM unnest($17::uuid[], $18::uuid[], $19::text[], $20::int[], $21::text[],
+                                  $22::text[], $23::int[], $24::bool[], $25::float8[], $26::float8[],
+                                  $27::int[], $28::text[], $29::text[], $30::text[])
+                  AS x(tu, u, nm, pos, h, c, ma, r, b, mb, t, p, a, ty)
+             JOIN task ON task.task_uuid = x.tu),
          steps AS (
            INSERT INTO tasker.workflow_steps
               (step_uuid, task_uuid, name, position, handler, config, max_attempts, retryable,
                backoff_base_seconds, max_backoff_seconds, timeout_seconds, depends_on, ancestors,
                step_type)
-           SELECT u, task.task_uuid, nm, pos, h, c::jsonb, ma, r, b, mb, t,
+           SELECT u, tu, nm, pos, h, c::jsonb, ma, r, b, mb, t,
                   ARRAY(SELECT jsonb_array_elements_text(p::jsonb)),
                   ARRAY(SELECT jsonb_array_elements_text(a::jsonb)), ty
-             FROM task, unnest($1::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[],
-                               $8::bool[], $9::float8[], $10::float8[], $11::int[], $12::text[],
-                               $13::text[], $31::text[])
-                        AS x(u, nm, pos, h, c, ma, r, b, mb, t, p, a, ty)),
+             FROM step),
          edges AS (
            INSERT INTO tasker.workflow_step_edges (task_uuid, from_step, to_step)
-           SELECT task.task_uuid, f, t FROM task, unnest($14::uuid[], $15::uuid[]) AS x(f, t)),
+           SELECT x.tu, x.f, x.t FROM unnest($31::uuid[], $32::uuid[], $33::uuid[]) AS x(tu, f, t)
+             JOIN task ON task.task_uuid = x.tu),
          step_audit AS (
            INSERT INTO tasker.step_transitions (step_uuid, task_uuid, from_state, to_state, reason)
-           SELECT u, task.task_uuid, NULL, 'pending', 'task created' FROM task, unnest($1::uuid[]) AS u)
+           SELECT u, tu, NULL, 'pending', 'task created' FROM step)
          INSERT INTO tasker.task_transitions (task_uuid, from_state, to_state, reason)
          SELECT task_uuid, NULL, 'pending', 'task created' FROM task
-         RETURNING 1::bigint",
+         RETURNING task_uuid",
     )
-    .bind(&c.ids)
-    .bind(task_uuid)
-    .bind(&c.names)
-    .bind(&c.positions)
-    .bind(&c.handlers)
-    .bind(&c.configs)
-    .bind(&c.max_attempts)
-    .bind(&c.retryable)
-    .bind(&c.base)
-    .bind(&c.cap)
-    .bind(&c.timeouts)
-    .bind(&c.parents)
-    .bind(&c.ancestors)
-    .bind(&c.from)
-    .bind(&c.to)
-    .bind(named_task_id)
-    .bind(&req.namespace)
-    .bind(&req.name)
-    .bind(version)
-    .bind(context)
-    .bind(&req.initiator)
-    .bind(&req.source_system)
-    .bind(&req.reason)
-    .bind(&req.tags)
-    .bind(req.priority)
-    .bind(&req.idempotency_key)
-    .bind(default_context)
-    .bind(req.run_at)
-    .bind(key)
-    .bind(limit)
-    .bind(&c.types)
-    .fetch_optional(&mut *conn)
+    .bind(&rows.task_uuids)
+    .bind(&rows.named_task_ids)
+    .bind(&rows.namespaces)
+    .bind(&rows.names)
+    .bind(&rows.versions)
+    .bind(&rows.default_contexts)
+    .bind(&rows.contexts)
+    .bind(&rows.initiators)
+    .bind(&rows.source_systems)
+    .bind(&rows.reasons)
+    .bind(&rows.tags)
+    .bind(&rows.priorities)
+    .bind(&rows.idempotency_keys)
+    .bind(&rows.run_ats)
+    .bind(&rows.concurrency_keys)
+    .bind(&rows.concurrency_limits)
+    .bind(&s.tasks)
+    .bind(&s.ids)
+    .bind(&s.names)
+    .bind(&s.positions)
+    .bind(&s.handlers)
+    .bind(&s.configs)
+    .bind(&s.max_attempts)
+    .bind(&s.retryable)
+    .bind(&s.base)
+    .bind(&s.cap)
+    .bind(&s.timeouts)
+    .bind(&s.parents)
+    .bind(&s.ancestors)
+    .bind(&s.types)
+    .bind(&rows.edge_tasks)
+    .bind(&rows.edge_from)
+    .bind(&rows.edge_to)
+    .fetch_all(&mut *conn)
     .await?;
-    Ok(created.is_some())
+    Ok(created.into_iter().collect())
 }

@@ -125,7 +125,15 @@ module Bench
       return [] unless c && c["calls_per_second"]
 
       rates = c["calls_per_second"].map { |t, v| "#{fmt(v)} calls/s from #{t} thread#{"s" if t != "1"}" }
-      ["## Task creation", "", "create_task (linear, #{c["calls"]} calls): #{rates.join(", ")}.", ""]
+      ["## Task creation", "", "create_task (linear, #{c["calls"]} calls): #{rates.join(", ")}.",
+       *bulk_creation_line(c["create_tasks"]), ""]
+    end
+
+    def bulk_creation_line(bulk)
+      return [] unless bulk
+
+      ["create_tasks (linear, #{bulk["tasks"]} tasks in batches of #{bulk["batch"]}, 1 thread): " \
+       "#{fmt(bulk["tasks_per_second"])} tasks/s = #{bulk["ratio_to_single"] || "?"} x create_task from 1 thread."]
     end
 
     def history_table

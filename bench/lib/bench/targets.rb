@@ -9,14 +9,14 @@ module Bench
     include Figures
 
     LIMITS = { throughput_ratio: 0.6, latency_p50_ms: 20, latency_p99_ms: 60, history_ratio: 0.9,
-               orchestrator_rss_mb: 30 }.freeze
+               orchestrator_rss_mb: 30, create_task_calls_per_second: 1000, create_tasks_ratio: 5 }.freeze
 
     def initialize(results)
       @r = results
     end
 
     def to_a
-      [throughput, latency, delayed_job, sidekiq, history, memory].compact
+      [throughput, latency, create_task, create_tasks, delayed_job, sidekiq, history, memory].compact
     end
 
     private
@@ -51,6 +51,24 @@ module Bench
       target("latency", "linear 4-step p50 <= 20 ms, p99 <= 60 ms (create_task -> wait_for_task, wall)",
              "p50 #{p50} ms, p99 #{p99} ms (DB clock p50 #{lat.dig("db_ms", "p50")}, p99 #{lat.dig("db_ms", "p99")})",
              p50 <= LIMITS[:latency_p50_ms] && p99 <= LIMITS[:latency_p99_ms])
+    end
+
+    def create_task
+      rate = @r.dig("creation", "calls_per_second", "1")
+      return unless rate
+
+      target("create_task", "create_task >= 1000 calls/s from one thread", "#{fmt(rate)} calls/s",
+             rate >= LIMITS[:create_task_calls_per_second])
+    end
+
+    def create_tasks
+      bulk = @r.dig("creation", "create_tasks")
+      return unless bulk
+
+      ratio = bulk["ratio_to_single"]
+      target("create_tasks", "create_tasks (batches of #{bulk["batch"]}) >= 5 x create_task's rate per task",
+             "#{fmt(bulk["tasks_per_second"])} tasks/s = #{ratio || "?"} x create_task from one thread",
+             ratio && ratio >= LIMITS[:create_tasks_ratio])
     end
 
     def delayed_job

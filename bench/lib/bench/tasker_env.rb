@@ -120,11 +120,25 @@ module Bench
       conn.exec("SELECT queue_name FROM pgmq.meta").column_values(0)
     end
 
-    def create(workflow, index = 0)
+    # The request of the bench's task `index` of a workflow: create_task's keywords.
+    def request(workflow, index = 0)
       w = WORKFLOWS.fetch(workflow)
-      TaskerCore.create_task(namespace: w[:namespace], name: w[:name], version: w[:version],
-                             context: { "even_number" => 2, "i" => index }, initiator: "bench",
-                             source_system: "bench", reason: "benchmark")
+      { namespace: w[:namespace], name: w[:name], version: w[:version], context: { "even_number" => 2, "i" => index },
+        initiator: "bench", source_system: "bench", reason: "benchmark" }
+    end
+
+    def create(workflow, index = 0)
+      TaskerCore.create_task(**request(workflow, index))
+    end
+
+    # Creates `count` tasks with create_tasks, `batch` per call, from one thread; returns
+    # [uuids, seconds].
+    def create_batches(workflow, count, batch:)
+      started = Stats.monotonic
+      uuids = (0...count).each_slice(batch).flat_map do |indexes|
+        TaskerCore.create_tasks(indexes.map { |i| request(workflow, i) }).map(&:uuid)
+      end
+      [uuids, Stats.monotonic - started]
     end
 
     # Creates `count` tasks from `threads` Ruby threads; returns [uuids, seconds].
