@@ -199,7 +199,8 @@ module Bench
                      "(#{d.dig("task_page", "bytes")} bytes), /api/tasks/:uuid #{d.dig("api_task", "median_ms")} ms " \
                      "(#{d.dig("api_task", "bytes")} bytes); alone: TaskerCore.task_status " \
                      "#{d["task_status_ms"]} ms, the DAG's layout #{d["graph_ms"]} ms, " \
-                     "the transitions query #{d["transitions_ms"]} ms."
+                     "the transitions query #{d["transitions_ms"]} ms. workflow_steps " \
+                     "#{d["steps_statistics"] ? "had" : "had no"} statistics yet (autovacuum's ANALYZE)."
     end
 
     # The steps/s of each run of one side of the history comparison.

@@ -17,6 +17,7 @@ module Bench
     # The task page and the task's JSON over HTTP (median of @samples each, after one
     # warm-up request), TaskerCore.task_status, and the parts of the page's work timed alone.
     def measure(uuid)
+      statistics = steps_statistics?
       server = TaskerCore::Web::Server.start(TaskerCore::Web.new(actions: false), host: "127.0.0.1")
       page = http_timings(server, "/tasks/#{uuid}")
       api = http_timings(server, "/api/tasks/#{uuid}")
@@ -25,10 +26,20 @@ module Bench
       @ctx.log("dashboard: task page #{page["median_ms"]} ms (#{page["bytes"]} bytes), " \
                "JSON #{api["median_ms"]} ms, task_status #{parts["task_status_ms"]} ms, " \
                "graph #{parts["graph_ms"]} ms, transitions #{parts["transitions_ms"]} ms")
-      { "task_page" => page, "api_task" => api }.merge(parts)
+      { "task_page" => page, "api_task" => api, "steps_statistics" => statistics }.merge(parts)
     end
 
     private
+
+    # Whether workflow_steps had column statistics (pg_stats): a new database has none until
+    # autovacuum's first ANALYZE, and then the planner joins a task's steps to their readiness
+    # step by step: task_status grows with the square of the task's step count.
+    def steps_statistics?
+      @ctx.db.with do |c|
+        c.exec("SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = 'tasker' " \
+               "AND tablename = 'workflow_steps' AND attname = 'task_uuid')").getvalue(0, 0) == "t"
+      end
+    end
 
     def http_timings(server, path)
       uri = URI("#{server.url}#{path}")

@@ -61,6 +61,8 @@ module Bench
       def measure(elements, workers, own_result: false)
         env = @ctx.tasker
         env.reset!
+        log = File.join(@ctx.log_dir, "tasker_worker.log")
+        log_at = File.size?(log) || 0
         worker = @ctx.tasker_worker(workers, namespaces: [NAMESPACE])
         uuid = counting_expansions do
           task = TaskerCore.create_task(namespace: NAMESPACE, name: TEMPLATE["name"], version: TEMPLATE["version"],
@@ -74,7 +76,10 @@ module Bench
         worker.stop
         raise "fan-out task #{uuid} ended #{status.state}, not complete" unless status.state == "complete"
 
-        figures(uuid, elements, workers).merge("fan_out_result" => own_result ? "FanOut.new(items, result:)" : "Array")
+        errors = Throughput.logged_errors(log, log_at)
+        @ctx.log("WARNING: the worker logged #{errors} error(s) during this run (#{log})") if errors.positive?
+        figures(uuid, elements, workers).merge("fan_out_result" => own_result ? "FanOut.new(items, result:)" : "Array",
+                                               "worker_errors" => errors)
       end
 
       # Runs the block with pg_stat_statements tracking every statement (those inside SQL
