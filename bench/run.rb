@@ -24,7 +24,8 @@ module Bench
     ORDER = [
       ["limit", Sections::Limit], ["creation", Sections::Creation], ["throughput", Sections::Throughput],
       ["latency", Sections::Latency], ["profile", Sections::Profile], ["history", Sections::History],
-      ["retention", Sections::Retention], ["memory", Sections::Memory], ["peers", Sections::Peers]
+      ["retention", Sections::Retention], ["fanout", Sections::Fanout], ["memory", Sections::Memory],
+      ["peers", Sections::Peers]
     ].freeze
 
     def initialize(options)

@@ -1,8 +1,8 @@
 # frozen_string_literal: true
 
-# A tasker-core worker process for the bench: the example handlers, TaskerCore::Worker with
-# the given concurrency on the linear and diamond namespaces. Prints "ready" once started;
-# stops gracefully on TERM or INT.
+# A tasker-core worker process for the bench: the example handlers and the fanout section's,
+# TaskerCore::Worker with the given concurrency on the given namespaces (default: linear and
+# diamond). Prints "ready" once started; stops gracefully on TERM or INT.
 #
 #   BENCH_TASKER_URL=postgresql://... ruby -Ilib bench/bin/tasker_worker.rb CONCURRENCY [NAMESPACE...]
 
@@ -13,6 +13,7 @@ namespaces = %w[linear_workflow diamond_workflow] if namespaces.empty?
 
 require "tasker_core"
 require_relative "../../examples/expected_results"
+require_relative "../lib/bench/fanout_handlers"
 
 TaskerCore.configure do |c|
   c.database_url = ENV.fetch("BENCH_TASKER_URL")

@@ -5,14 +5,16 @@ require "optparse"
 module Bench
   # What to run and how much of it. The full run is the default; --quick shrinks every count.
   class Options
-    SECTIONS = %w[limit creation throughput latency profile history retention memory peers].freeze
+    SECTIONS = %w[limit creation throughput latency profile history retention fanout memory peers].freeze
 
     FULL = { tasks: 500, workers: [1, 2, 4, 8], latency_samples: 200, creation_calls: 500,
              limit_seconds: 5.0, history_steps: 1_000_000, peer_chains: 500, peer_latency: 150,
-             profile_tasks: 200, memory_tasks: 200, retention_steps: 1_000_000 }.freeze
+             profile_tasks: 200, memory_tasks: 200, retention_steps: 1_000_000,
+             fanout_elements: 10_000 }.freeze
     QUICK = { tasks: 50, workers: [1, 2, 4, 8], latency_samples: 20, creation_calls: 100,
               limit_seconds: 1.0, history_steps: 50_000, peer_chains: 50, peer_latency: 20,
-              profile_tasks: 40, memory_tasks: 50, retention_steps: 50_000 }.freeze
+              profile_tasks: 40, memory_tasks: 50, retention_steps: 50_000,
+              fanout_elements: 1_000 }.freeze
 
     attr_reader :sections, :out_dir, :quick, :in_process, :fsync_test
 
@@ -76,6 +78,9 @@ module Bench
       end
       opts.on("--retention-steps N", Integer, "finished steps the retention section purges (1000000)") do |n|
         @overrides[:retention_steps] = n
+      end
+      opts.on("--fanout-elements N", Integer, "elements of the fanout section's big fan-out (10000)") do |n|
+        @overrides[:fanout_elements] = n
       end
       opts.on("--peer-chains N", Integer, "4-job chains per peer throughput run (500)") do |n|
         @overrides[:peer_chains] = n

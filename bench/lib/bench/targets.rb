@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require_relative "figures"
+require_relative "fanout_summary"
 
 module Bench
   # The verdicts: each of the bench's targets against what the run measured, PASS or MISS ("-"
@@ -16,7 +17,7 @@ module Bench
     end
 
     def to_a
-      [throughput, latency, create_task, create_tasks, delayed_job, sidekiq, history, memory].compact
+      [throughput, latency, create_task, create_tasks, delayed_job, sidekiq, history, fanout, memory].compact
     end
 
     private
@@ -111,6 +112,15 @@ module Bench
              "#{h["ratio"]} (#{fmt(h.dig("with_history", "steps_per_second"))} vs " \
              "#{fmt(h.dig("empty", "steps_per_second"))} steps/s at #{h["worker_threads"]} threads)",
              h["ratio"] >= LIMITS[:history_ratio])
+    end
+
+    def fanout
+      f = @r["fanout"]
+      return unless f && f["big"]
+
+      big = f["big"]
+      target("fanout", "one task fanning out to #{big["elements"]} trivial instances and summing them " \
+                       "(reported, no target)", FanoutSummary.summary(f), nil)
     end
 
     def memory
