@@ -377,9 +377,14 @@ CREATE FUNCTION tasker.expand_fan_outs(p_steps uuid[], p_items jsonb[]) RETURNS 
           JOIN tasker.workflow_step_edges e ON e.from_step = x.fan_out
           JOIN tasker.workflow_steps t ON t.step_uuid = e.to_step
          WHERE t.state = 'pending' AND t.element_of IS NULL),
+    -- Each instance carries its own element only, never the whole items Array: with `t.*`
+    -- every one of N rows held all N elements and the statement grew with N squared
+    -- (2.1 s at 10,000 elements against 0.3 s; bin/bench --only fanout).
     instances AS MATERIALIZED (
-        SELECT gen_random_uuid() AS step_uuid, (el.n - 1)::integer AS idx,
-               el.v AS input, t.*
+        SELECT gen_random_uuid() AS step_uuid, (el.n - 1)::integer AS idx, el.v AS input,
+               t.template, t.task_uuid, t.name, t.position, t.handler, t.config, t.max_attempts,
+               t.retryable, t.backoff_base_seconds, t.max_backoff_seconds, t.timeout_seconds,
+               t.depends_on, t.ancestors, t.fan_out
           FROM templates t, jsonb_array_elements(t.items) WITH ORDINALITY AS el(v, n)),
     inserted AS (
         INSERT INTO tasker.workflow_steps

@@ -128,6 +128,18 @@ RSpec.describe "dynamic workflows" do
                                  "record" => "skipped")
   end
 
+  it "refuses to resolve a decision or fan_out step by hand, naming why, and changes nothing" do
+    [["approval", "route", { "amount" => 1 }], ["chunks", "split", { "items" => [1, 2] }]].each do |name, step, context|
+      task = TaskerCore.create_task(namespace: "dyn", name: name, version: "1.0.0", context: context)
+      expect { TaskerCore.resolve_step(task.uuid, step, results: [1, 2]) }
+        .to raise_error(TaskerCore::ArgumentError,
+                        /step "#{step}" of task #{task.uuid} is a \w+ step and cannot be resolved by hand/)
+      status = TaskerCore.task_status(task.uuid)
+      expect(status.step(step).state).to eq("enqueued")
+      expect(status.steps.map(&:name)).not_to include(a_string_matching(/\[/))
+    end
+  end
+
   it "fails the decision step for good when it names a step that is not a direct dependent" do
     status = run("approval", { "amount" => 1, "choose" => ["record"] })
     expect(status.state).to eq("error")

@@ -1,11 +1,13 @@
 //! Waiting for a task to finish without polling: one LISTEN connection per client fans
 //! `tasker_task_finished` notifications out to every waiter of the process.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 use tokio::sync::{broadcast, OnceCell};
-use tracing::warn;
+use tracing::{debug, warn};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
@@ -19,28 +21,38 @@ const RECHECK: Duration = Duration::from_millis(500);
 #[derive(Default)]
 pub struct FinishHub {
     sender: OnceCell<broadcast::Sender<Uuid>>,
+    /// Whether a listener task is running; it stops when its connection fails and nobody
+    /// is waiting, and the next waiter starts it again.
+    listening: Arc<AtomicBool>,
 }
 
 impl FinishHub {
     async fn subscribe(&self, pool: &PgPool) -> broadcast::Receiver<Uuid> {
         let sender = self
             .sender
-            .get_or_init(|| async {
-                let (tx, _) = broadcast::channel(1024);
-                tokio::spawn(listen(pool.clone(), tx.clone()));
-                tx
-            })
+            .get_or_init(|| async { broadcast::channel(1024).0 })
             .await;
-        sender.subscribe()
+        let receiver = sender.subscribe();
+        if !self.listening.swap(true, Ordering::SeqCst) {
+            tokio::spawn(listen(pool.clone(), sender.clone(), self.listening.clone()));
+        }
+        receiver
     }
 }
 
-async fn listen(pool: PgPool, tx: broadcast::Sender<Uuid>) {
+/// LISTENs for finished tasks and hands each to the waiters. When the connection fails it
+/// tries again with a growing delay while someone waits (they poll meanwhile); with nobody
+/// waiting it stops, so a client of a database that went away does not retry forever. One
+/// warning per outage.
+async fn listen(pool: PgPool, tx: broadcast::Sender<Uuid>, listening: Arc<AtomicBool>) {
     let mut delay = Duration::from_millis(100);
+    let mut warned = false;
     loop {
         let outcome: Result<()> = async {
             let mut listener = crate::store::pool::listener(&pool).await?;
             listener.listen(TASK_FINISHED_CHANNEL).await?;
+            warned = false;
+            delay = Duration::from_millis(100);
             loop {
                 let note = listener.recv().await?;
                 if let Ok(uuid) = Uuid::parse_str(note.payload()) {
@@ -51,7 +63,20 @@ async fn listen(pool: PgPool, tx: broadcast::Sender<Uuid>) {
         }
         .await;
         if let Err(e) = outcome {
-            warn!(error = %e, "task-finished listener lost its connection; waiters fall back to polling");
+            if !warned {
+                warn!(error = %e, "task-finished listener lost its connection; waiters fall back to polling");
+                warned = true;
+            } else {
+                debug!(error = %e, "task-finished listener still cannot connect");
+            }
+        }
+        if tx.receiver_count() == 0 {
+            listening.store(false, Ordering::SeqCst);
+            // A waiter that came in between saw a listener running: keep it, unless another
+            // listener has been started for it already.
+            if tx.receiver_count() == 0 || listening.swap(true, Ordering::SeqCst) {
+                return;
+            }
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(5));

@@ -10,6 +10,7 @@ use super::steps::{move_steps, StepMove};
 use crate::error::{Error, Result};
 use crate::events;
 use crate::state::{StepState, TaskState};
+use crate::templates::StepType;
 
 /// Who asked, and why; stored in the transitions' metadata.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -222,19 +223,29 @@ pub async fn resolve_step(
             "task {task_uuid} is {state}; its steps can no longer be resolved"
         )));
     }
-    let step: Option<(Uuid, String, i32)> = sqlx::query_as(
-        "SELECT step_uuid, state, attempts FROM tasker.workflow_steps
+    let step: Option<(Uuid, String, i32, String)> = sqlx::query_as(
+        "SELECT step_uuid, state, attempts, step_type FROM tasker.workflow_steps
           WHERE task_uuid = $1 AND name = $2 FOR UPDATE",
     )
     .bind(task_uuid)
     .bind(step_name)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((step_uuid, step_state, attempts)) = step else {
+    let Some((step_uuid, step_state, attempts, step_type)) = step else {
         return Err(Error::NotFound(format!(
             "task {task_uuid} has no step {step_name:?}"
         )));
     };
+    // A decision's or fan_out's dependents are what its handler returns (the branches chosen,
+    // the instances); results supplied by hand cannot stand in for that.
+    let kind = StepType::parse(&step_type).unwrap_or(StepType::Task);
+    if kind != StepType::Task {
+        return Err(Error::InvalidArgument(format!(
+            "step {step_name:?} of task {task_uuid} is a {step_type} step and cannot be resolved by \
+             hand: its dependents depend on what its handler returns; retry the task to run it \
+             again, or resolve its dependents instead"
+        )));
+    }
     let from: StepState = step_state.parse().map_err(Error::Orchestrator)?;
     if !from.can_transition_to(StepState::ResolvedManually) {
         return Err(Error::InvalidArgument(format!(

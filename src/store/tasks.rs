@@ -420,6 +420,9 @@ async fn insert_tasks(conn: &mut PgConnection, rows: &TaskRows) -> Result<HashSe
                          $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[],
                          $13::text[], $14::timestamptz[], $15::text[], $16::int[])
                   AS x(u, nt, ns, nm, v, dc, c, i, ss, r, tg, p, k, ra, ck, cl)
+            -- In key order: two batches that share keys wait for each other's inserts in the
+            -- same order, never in a cycle (a deadlock).
+            ORDER BY k, u
            ON CONFLICT DO NOTHING
            RETURNING task_uuid),
          step AS (
