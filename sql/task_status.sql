@@ -7,10 +7,20 @@
 -- read it.
 CREATE OR REPLACE FUNCTION tasker.task_status(p_task_uuid uuid) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-    WITH steps AS (
-        SELECT s.*, r.ready, r.parents_total, r.parents_done
-          FROM tasker.workflow_steps s
-          JOIN tasker.steps_readiness(ARRAY[p_task_uuid]) r USING (step_uuid)
+    -- The readiness is read once into a map by step and each step finds its own in it: a
+    -- join of the task's steps with their readiness, planned before the tables had
+    -- statistics, compared every step with every other (3.6 s for a task of 10,000 instances
+    -- against 0.44 s once analyzed).
+    WITH readiness AS (
+        SELECT jsonb_object_agg(r.step_uuid::text,
+                                jsonb_build_array(r.ready, r.parents_total, r.parents_done)) AS m
+          FROM tasker.steps_readiness(ARRAY[p_task_uuid]) r
+    ),
+    steps AS (
+        SELECT s.*, (x.r->>0)::boolean AS ready, (x.r->>1)::integer AS parents_total,
+               (x.r->>2)::integer AS parents_done
+          FROM tasker.workflow_steps s, readiness,
+               LATERAL (SELECT readiness.m->(s.step_uuid::text) AS r) x
          WHERE s.task_uuid = p_task_uuid
     )
     SELECT jsonb_build_object(
