@@ -46,8 +46,18 @@ pub fn listener_pool(pool: &PgPool) -> PgPool {
 }
 
 /// Connects a listener on a connection of its own (see listener_pool).
+///
+/// Without eager reconnection: a lost connection is reported at once (`try_recv` returns
+/// `Ok(None)`) and re-made by the next call. Reconnecting eagerly, `try_recv` awaits the new
+/// connection before it reports the loss, so a caller that polls it once or races it with a
+/// timer (the consumers do both) drops that future and never hears of the loss: the next
+/// call reconnects silently. A PostgreSQL restart then went unseen (no disconnect counted,
+/// the notifications sent meanwhile left to the poll): spec/faults/postgres_restart_spec.rb,
+/// once in a few runs.
 pub async fn listener(pool: &PgPool) -> Result<PgListener> {
-    Ok(PgListener::connect_with(&listener_pool(pool)).await?)
+    let mut listener = PgListener::connect_with(&listener_pool(pool)).await?;
+    listener.eager_reconnect(false);
+    Ok(listener)
 }
 
 /// One connection outside the pool, for a session that holds it while the pool works (the

@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::templates::{lineage, Template};
 
+#[derive(Default)]
 pub struct StepColumns {
     pub names: Vec<String>,
     pub positions: Vec<i32>,
@@ -27,6 +28,23 @@ pub struct StepColumns {
 }
 
 impl StepColumns {
+    /// Appends another template's (or the same template's, for another task) step columns;
+    /// the edges stay this one's.
+    pub fn append(&mut self, c: &StepColumns) {
+        self.names.extend_from_slice(&c.names);
+        self.positions.extend_from_slice(&c.positions);
+        self.handlers.extend_from_slice(&c.handlers);
+        self.types.extend_from_slice(&c.types);
+        self.configs.extend_from_slice(&c.configs);
+        self.max_attempts.extend_from_slice(&c.max_attempts);
+        self.retryable.extend_from_slice(&c.retryable);
+        self.base.extend_from_slice(&c.base);
+        self.cap.extend_from_slice(&c.cap);
+        self.timeouts.extend_from_slice(&c.timeouts);
+        self.parents.extend_from_slice(&c.parents);
+        self.ancestors.extend_from_slice(&c.ancestors);
+    }
+
     pub fn new(config: &Config, template: &Template) -> Result<StepColumns> {
         let n = template.steps.len();
         let mut c = StepColumns {

@@ -68,23 +68,13 @@ pub struct TaskRows {
     pub edge_to: Vec<Uuid>,
 }
 
-/// Every task's step rows one after the other, each with its task's uuid.
+/// Every task's step rows one after the other, each with its task's uuid and its own step
+/// uuid; the other columns are its template's (StepColumns, edges left empty).
 #[derive(Default)]
 pub struct StepRows {
     pub tasks: Vec<Uuid>,
     pub ids: Vec<Uuid>,
-    pub names: Vec<String>,
-    pub positions: Vec<i32>,
-    pub handlers: Vec<String>,
-    pub types: Vec<String>,
-    pub configs: Vec<String>,
-    pub max_attempts: Vec<i32>,
-    pub retryable: Vec<bool>,
-    pub base: Vec<f64>,
-    pub cap: Vec<f64>,
-    pub timeouts: Vec<i32>,
-    pub parents: Vec<String>,
-    pub ancestors: Vec<String>,
+    pub columns: StepColumns,
 }
 
 impl TaskRows {
@@ -132,18 +122,7 @@ impl StepRows {
     fn push(&mut self, task_uuid: Uuid, ids: &[Uuid], c: &StepColumns) {
         self.tasks.extend(ids.iter().map(|_| task_uuid));
         self.ids.extend_from_slice(ids);
-        self.names.extend_from_slice(&c.names);
-        self.positions.extend_from_slice(&c.positions);
-        self.handlers.extend_from_slice(&c.handlers);
-        self.types.extend_from_slice(&c.types);
-        self.configs.extend_from_slice(&c.configs);
-        self.max_attempts.extend_from_slice(&c.max_attempts);
-        self.retryable.extend_from_slice(&c.retryable);
-        self.base.extend_from_slice(&c.base);
-        self.cap.extend_from_slice(&c.cap);
-        self.timeouts.extend_from_slice(&c.timeouts);
-        self.parents.extend_from_slice(&c.parents);
-        self.ancestors.extend_from_slice(&c.ancestors);
+        self.columns.append(c);
     }
 }
 
@@ -251,8 +230,8 @@ mod tests {
         assert_eq!(rows.idempotency_keys, [Some("k".into()), None]);
         assert_eq!(rows.concurrency_limits, [None, Some(2)]);
         assert_eq!(rows.steps.tasks, [t1, t1, t2, t2]);
-        assert_eq!(rows.steps.names, ["a", "b", "a", "b"]);
-        assert_eq!(rows.steps.positions, [0, 1, 0, 1]);
+        assert_eq!(rows.steps.columns.names, ["a", "b", "a", "b"]);
+        assert_eq!(rows.steps.columns.positions, [0, 1, 0, 1]);
         let distinct: std::collections::HashSet<_> = rows.steps.ids.iter().collect();
         assert_eq!(distinct.len(), 4);
         assert_eq!(rows.edge_tasks, [t1, t2]);
