@@ -9,6 +9,7 @@ use sqlx::{PgConnection, PgPool};
 use tracing::{info, instrument, warn};
 use uuid::Uuid;
 
+use super::pool;
 use super::settle::advance_all;
 use super::task_rows::{same_as_earlier, Blueprint, TaskRows};
 use crate::config::Config;
@@ -44,7 +45,7 @@ pub async fn create_task(
     consume: Option<Consume<'_>>,
 ) -> Result<CreatedTask> {
     check_request(req)?;
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with(pool::BEGIN_KEY_LOOKUPS).await?;
     let mut created = create_all(&mut tx, config, std::slice::from_ref(req), |_, e| e).await?;
     if let Some(c) = consume {
         delete(&mut tx, c.queue, c.msg_id).await?;
@@ -81,7 +82,7 @@ pub async fn create_tasks(
     for (i, req) in reqs.iter().enumerate() {
         check_request(req).map_err(|e| at(i, e))?;
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with(pool::BEGIN_KEY_LOOKUPS).await?;
     let created = create_all(&mut tx, config, reqs, at).await?;
     tx.commit().await?;
     Ok(created)

@@ -221,13 +221,11 @@ async fn apply_each(tx: &mut PgConnection, work: &[Work], rules: ResultRules) ->
 /// results' deletion too), so the results are applied again after recovery: it need not wait
 /// for its WAL flush, unless it finishes a task (`finish` decides; docs/architecture.md lists
 /// every path's commit mode).
-///
-/// Its plans, for this transaction only: every statement of a batch looks its rows up by key,
-/// so each keeps one generic plan per connection (the lock statement was planned anew on
-/// almost every call, 0.08 ms per step), and no plan made while the tables were small may
-/// scan a whole table later (docs/performance.md, "Plans").
-const BEGIN: &str = "BEGIN; SET LOCAL synchronous_commit = off; \
-                     SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off";
+/// Its statements all look their rows up by key (key_lookup_plans!, src/store/pool.rs).
+const BEGIN: &str = concat!(
+    "BEGIN; SET LOCAL synchronous_commit = off; ",
+    crate::key_lookup_plans!()
+);
 
 /// Deletes the applied messages, archives the unusable ones, commits, publishes the events.
 async fn finish(
