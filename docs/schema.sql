@@ -459,9 +459,11 @@ BEGIN
     IF NOT tasker.valid_queue_name(p_queue) THEN
         RAISE EXCEPTION 'invalid queue name %', quote_literal(p_queue);
     END IF;
+    EXECUTE format('DROP INDEX IF EXISTS pgmq.%I', 'q_' || p_queue || '_priority_idx');
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s '
-                   '((COALESCE((message->>''priority'')::integer, 0)) DESC, msg_id)',
-                   'q_' || p_queue || '_priority_idx', v_table);
+                   '((COALESCE((message->>''priority'')::integer, 0)) DESC, msg_id) '
+                   'WHERE COALESCE((message->>''priority'')::integer, 0) <> 0',
+                   'q_' || p_queue || '_prio_idx', v_table);
     EXECUTE format($f$
         CREATE OR REPLACE FUNCTION tasker.%1$I(p_vt integer, p_qty integer, p_max_reads integer)
         RETURNS TABLE (msg_id bigint, read_ct integer, message text, claim text)
@@ -475,9 +477,29 @@ BEGIN
             END IF;
             RETURN QUERY
             WITH next AS (
-                SELECT q.msg_id FROM %2$s q WHERE q.vt <= clock_timestamp()
-                 ORDER BY COALESCE((q.message->>'priority')::integer, 0) DESC, q.msg_id
-                 LIMIT p_qty FOR UPDATE SKIP LOCKED),
+                -- (FOR UPDATE may not stand in a UNION's branch, only in a subquery of one)
+                SELECT c.msg_id FROM (
+                    SELECT * FROM (
+                        SELECT q.msg_id FROM %2$s q
+                         WHERE q.vt <= clock_timestamp()
+                           AND COALESCE((q.message->>'priority')::integer, 0) > 0
+                         ORDER BY COALESCE((q.message->>'priority')::integer, 0) DESC, q.msg_id
+                         LIMIT p_qty FOR UPDATE SKIP LOCKED) above
+                    UNION ALL
+                    SELECT * FROM (
+                        SELECT q.msg_id FROM %2$s q
+                         WHERE q.vt <= clock_timestamp()
+                           AND COALESCE((q.message->>'priority')::integer, 0) = 0
+                         ORDER BY q.msg_id
+                         LIMIT p_qty FOR UPDATE SKIP LOCKED) zero
+                    UNION ALL
+                    SELECT * FROM (
+                        SELECT q.msg_id FROM %2$s q
+                         WHERE q.vt <= clock_timestamp()
+                           AND COALESCE((q.message->>'priority')::integer, 0) < 0
+                         ORDER BY COALESCE((q.message->>'priority')::integer, 0) DESC, q.msg_id
+                         LIMIT p_qty FOR UPDATE SKIP LOCKED) below) c
+                 LIMIT p_qty),
             m AS (
                 UPDATE %2$s m SET last_read_at = clock_timestamp(), read_ct = m.read_ct + 1,
                        vt = clock_timestamp() + make_interval(secs => tasker.message_timeout(m.message, p_vt))
@@ -871,9 +893,29 @@ CREATE FUNCTION tasker.queue_claim_tasker_step_results(p_vt integer, p_qty integ
             END IF;
             RETURN QUERY
             WITH next AS (
-                SELECT q.msg_id FROM pgmq.q_tasker_step_results q WHERE q.vt <= clock_timestamp()
-                 ORDER BY COALESCE((q.message->>'priority')::integer, 0) DESC, q.msg_id
-                 LIMIT p_qty FOR UPDATE SKIP LOCKED),
+                -- (FOR UPDATE may not stand in a UNION's branch, only in a subquery of one)
+                SELECT c.msg_id FROM (
+                    SELECT * FROM (
+                        SELECT q.msg_id FROM pgmq.q_tasker_step_results q
+                         WHERE q.vt <= clock_timestamp()
+                           AND COALESCE((q.message->>'priority')::integer, 0) > 0
+                         ORDER BY COALESCE((q.message->>'priority')::integer, 0) DESC, q.msg_id
+                         LIMIT p_qty FOR UPDATE SKIP LOCKED) above
+                    UNION ALL
+                    SELECT * FROM (
+                        SELECT q.msg_id FROM pgmq.q_tasker_step_results q
+                         WHERE q.vt <= clock_timestamp()
+                           AND COALESCE((q.message->>'priority')::integer, 0) = 0
+                         ORDER BY q.msg_id
+                         LIMIT p_qty FOR UPDATE SKIP LOCKED) zero
+                    UNION ALL
+                    SELECT * FROM (
+                        SELECT q.msg_id FROM pgmq.q_tasker_step_results q
+                         WHERE q.vt <= clock_timestamp()
+                           AND COALESCE((q.message->>'priority')::integer, 0) < 0
+                         ORDER BY COALESCE((q.message->>'priority')::integer, 0) DESC, q.msg_id
+                         LIMIT p_qty FOR UPDATE SKIP LOCKED) below) c
+                 LIMIT p_qty),
             m AS (
                 UPDATE pgmq.q_tasker_step_results m SET last_read_at = clock_timestamp(), read_ct = m.read_ct + 1,
                        vt = clock_timestamp() + make_interval(secs => tasker.message_timeout(m.message, p_vt))
@@ -901,9 +943,29 @@ CREATE FUNCTION tasker.queue_claim_tasker_task_requests(p_vt integer, p_qty inte
             END IF;
             RETURN QUERY
             WITH next AS (
-                SELECT q.msg_id FROM pgmq.q_tasker_task_requests q WHERE q.vt <= clock_timestamp()
-                 ORDER BY COALESCE((q.message->>'priority')::integer, 0) DESC, q.msg_id
-                 LIMIT p_qty FOR UPDATE SKIP LOCKED),
+                -- (FOR UPDATE may not stand in a UNION's branch, only in a subquery of one)
+                SELECT c.msg_id FROM (
+                    SELECT * FROM (
+                        SELECT q.msg_id FROM pgmq.q_tasker_task_requests q
+                         WHERE q.vt <= clock_timestamp()
+                           AND COALESCE((q.message->>'priority')::integer, 0) > 0
+                         ORDER BY COALESCE((q.message->>'priority')::integer, 0) DESC, q.msg_id
+                         LIMIT p_qty FOR UPDATE SKIP LOCKED) above
+                    UNION ALL
+                    SELECT * FROM (
+                        SELECT q.msg_id FROM pgmq.q_tasker_task_requests q
+                         WHERE q.vt <= clock_timestamp()
+                           AND COALESCE((q.message->>'priority')::integer, 0) = 0
+                         ORDER BY q.msg_id
+                         LIMIT p_qty FOR UPDATE SKIP LOCKED) zero
+                    UNION ALL
+                    SELECT * FROM (
+                        SELECT q.msg_id FROM pgmq.q_tasker_task_requests q
+                         WHERE q.vt <= clock_timestamp()
+                           AND COALESCE((q.message->>'priority')::integer, 0) < 0
+                         ORDER BY COALESCE((q.message->>'priority')::integer, 0) DESC, q.msg_id
+                         LIMIT p_qty FOR UPDATE SKIP LOCKED) below) c
+                 LIMIT p_qty),
             m AS (
                 UPDATE pgmq.q_tasker_task_requests m SET last_read_at = clock_timestamp(), read_ct = m.read_ct + 1,
                        vt = clock_timestamp() + make_interval(secs => tasker.message_timeout(m.message, p_vt))

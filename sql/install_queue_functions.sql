@@ -14,8 +14,12 @@
 -- function names the queue's table in static SQL, so its plans are cached per connection.
 -- The same locking as pgmq.read (FOR UPDATE SKIP LOCKED), but the visible messages are taken
 -- highest task priority first (the message's "priority", build_step_message), then oldest
--- first: the index q_<queue>_priority_idx, (priority DESC, msg_id), serves that order, so a
--- backlog at one priority is read exactly as before (docs/operations.md, "Priority").
+-- first (docs/operations.md, "Priority"), in three parts: priorities above 0, then 0, then
+-- below 0. Priority 0, the default, is read by msg_id through the queue's primary key as
+-- pgmq reads; only the messages of another priority are in q_<queue>_prio_idx, (priority
+-- DESC, msg_id) WHERE priority <> 0. Indexing every message cost each insert and each claim
+-- (a claim moves `vt`, which pgmq indexes, so no update is HOT) one more index entry: about
+-- 10% of the throughput at 8 worker threads with no task using priority (docs/performance.md).
 -- While the queue's namespace is paused (queue_paused) the claim returns nothing.
 -- ensure_queue installs them with the queue; migrate! installs them again for every queue.
 CREATE OR REPLACE FUNCTION tasker.install_queue_functions(p_queue text) RETURNS void
@@ -26,9 +30,11 @@ BEGIN
     IF NOT tasker.valid_queue_name(p_queue) THEN
         RAISE EXCEPTION 'invalid queue name %', quote_literal(p_queue);
     END IF;
+    EXECUTE format('DROP INDEX IF EXISTS pgmq.%I', 'q_' || p_queue || '_priority_idx');
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s '
-                   '((COALESCE((message->>''priority'')::integer, 0)) DESC, msg_id)',
-                   'q_' || p_queue || '_priority_idx', v_table);
+                   '((COALESCE((message->>''priority'')::integer, 0)) DESC, msg_id) '
+                   'WHERE COALESCE((message->>''priority'')::integer, 0) <> 0',
+                   'q_' || p_queue || '_prio_idx', v_table);
     EXECUTE format($f$
         CREATE OR REPLACE FUNCTION tasker.%1$I(p_vt integer, p_qty integer, p_max_reads integer)
         RETURNS TABLE (msg_id bigint, read_ct integer, message text, claim text)
@@ -42,9 +48,29 @@ BEGIN
             END IF;
             RETURN QUERY
             WITH next AS (
-                SELECT q.msg_id FROM %2$s q WHERE q.vt <= clock_timestamp()
-                 ORDER BY COALESCE((q.message->>'priority')::integer, 0) DESC, q.msg_id
-                 LIMIT p_qty FOR UPDATE SKIP LOCKED),
+                -- (FOR UPDATE may not stand in a UNION's branch, only in a subquery of one)
+                SELECT c.msg_id FROM (
+                    SELECT * FROM (
+                        SELECT q.msg_id FROM %2$s q
+                         WHERE q.vt <= clock_timestamp()
+                           AND COALESCE((q.message->>'priority')::integer, 0) > 0
+                         ORDER BY COALESCE((q.message->>'priority')::integer, 0) DESC, q.msg_id
+                         LIMIT p_qty FOR UPDATE SKIP LOCKED) above
+                    UNION ALL
+                    SELECT * FROM (
+                        SELECT q.msg_id FROM %2$s q
+                         WHERE q.vt <= clock_timestamp()
+                           AND COALESCE((q.message->>'priority')::integer, 0) = 0
+                         ORDER BY q.msg_id
+                         LIMIT p_qty FOR UPDATE SKIP LOCKED) zero
+                    UNION ALL
+                    SELECT * FROM (
+                        SELECT q.msg_id FROM %2$s q
+                         WHERE q.vt <= clock_timestamp()
+                           AND COALESCE((q.message->>'priority')::integer, 0) < 0
+                         ORDER BY COALESCE((q.message->>'priority')::integer, 0) DESC, q.msg_id
+                         LIMIT p_qty FOR UPDATE SKIP LOCKED) below) c
+                 LIMIT p_qty),
             m AS (
                 UPDATE %2$s m SET last_read_at = clock_timestamp(), read_ct = m.read_ct + 1,
                        vt = clock_timestamp() + make_interval(secs => tasker.message_timeout(m.message, p_vt))
