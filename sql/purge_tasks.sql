@@ -2,8 +2,9 @@
 -- LOCKED: a task someone is working on waits for the next batch) and checked again under its
 -- lock, deleted with their steps, edges, audit rows and archived messages; and at most p_limit
 -- rejected task requests (tasker.rejected_task_requests) older than the cutoff. Returns the
--- rows deleted per table; no task and no request deleted means nothing was left to purge. The caller bounds the batch's
--- time (lock_timeout, statement_timeout) and commits each batch on its own.
+-- rows deleted per table; no task and no request deleted means nothing was left to purge.
+-- The caller bounds the batch's time (lock_timeout, statement_timeout) and commits each
+-- batch on its own.
 CREATE OR REPLACE FUNCTION tasker.purge_tasks(p_cutoff timestamptz, p_limit integer)
 RETURNS TABLE (tasks bigint, workflow_steps bigint, workflow_step_edges bigint,
                task_transitions bigint, step_transitions bigint, archived_messages bigint,
