@@ -269,10 +269,10 @@ $$;
 
 
 --
--- Name: enqueue_ready(uuid[], text); Type: FUNCTION; Schema: tasker; Owner: -
+-- Name: enqueue_ready(uuid[], text, uuid[]); Type: FUNCTION; Schema: tasker; Owner: -
 --
 
-CREATE FUNCTION tasker.enqueue_ready(p_task_uuids uuid[], p_reason text) RETURNS TABLE(task_uuid uuid, counts jsonb)
+CREATE FUNCTION tasker.enqueue_ready(p_task_uuids uuid[], p_reason text, p_changed uuid[] DEFAULT NULL::uuid[]) RETURNS TABLE(task_uuid uuid, counts jsonb)
     LANGUAGE plpgsql
     SET plan_cache_mode TO 'force_generic_plan'
     SET enable_seqscan TO 'off'
@@ -285,7 +285,11 @@ DECLARE
     v_waiting uuid[] := '{}';
     v_skip uuid[];
     v_skip_attempts integer[];
+    v_candidates uuid[];
 BEGIN
+    IF p_changed IS NOT NULL THEN
+        v_candidates := p_changed || tasker.step_children(p_changed);
+    END IF;
     IF tasker.lock_concurrency_keys(p_task_uuids) THEN
         v_waiting := tasker.concurrency_waiting(p_task_uuids);
     END IF;
@@ -298,7 +302,7 @@ BEGIN
                array_agg(r.step_uuid) FILTER (WHERE r.skip),
                array_agg(r.attempts) FILTER (WHERE r.skip)
           INTO v_steps, v_states, v_attempts, v_skip, v_skip_attempts
-          FROM tasker.steps_readiness(p_task_uuids) r
+          FROM tasker.steps_readiness(p_task_uuids, v_candidates) r
           JOIN tasker.tasks t ON t.task_uuid = r.task_uuid
          WHERE (r.skip OR (r.ready AND r.state = 'pending'))
            AND t.state IN ('pending', 'in_progress')
@@ -310,6 +314,8 @@ BEGIN
                                   array_fill('skipped'::text, ARRAY[cardinality(v_skip)]),
                                   array_fill('every parent was skipped'::text,
                                              ARRAY[cardinality(v_skip)]));
+        -- the next generation: the children of what was just skipped
+        v_candidates := v_candidates || tasker.step_children(v_skip);
     END LOOP;
     IF v_steps IS NOT NULL THEN
         SELECT array_agg(m.step_uuid) INTO v_moved
@@ -365,7 +371,7 @@ $_$;
 -- Name: expand_fan_outs(uuid[], jsonb[]); Type: FUNCTION; Schema: tasker; Owner: -
 --
 
-CREATE FUNCTION tasker.expand_fan_outs(p_steps uuid[], p_items jsonb[]) RETURNS integer
+CREATE FUNCTION tasker.expand_fan_outs(p_steps uuid[], p_items jsonb[]) RETURNS uuid[]
     LANGUAGE sql
     AS $$
     WITH templates AS MATERIALIZED (
@@ -414,7 +420,11 @@ CREATE FUNCTION tasker.expand_fan_outs(p_steps uuid[], p_items jsonb[]) RETURNS 
          WHERE e.from_step = t.template OR e.to_step = t.template),
     gone AS (
         DELETE FROM tasker.workflow_steps s USING templates t WHERE s.step_uuid = t.template)
-    SELECT count(*)::integer FROM instances
+    SELECT COALESCE((SELECT array_agg(i.step_uuid) FROM instances i), '{}'::uuid[])
+           || COALESCE((SELECT array_agg(e.to_step)
+                          FROM templates t
+                          JOIN tasker.workflow_step_edges e ON e.from_step = t.template),
+                       '{}'::uuid[])
 $$;
 
 
@@ -490,7 +500,7 @@ BEGIN
                         SELECT q.msg_id FROM %2$s q
                          WHERE q.vt <= clock_timestamp()
                            AND COALESCE((q.message->>'priority')::integer, 0) = 0
-                         ORDER BY q.msg_id
+                         ORDER BY q.vt
                          LIMIT p_qty FOR UPDATE SKIP LOCKED) zero
                     UNION ALL
                     SELECT * FROM (
@@ -906,7 +916,7 @@ CREATE FUNCTION tasker.queue_claim_tasker_step_results(p_vt integer, p_qty integ
                         SELECT q.msg_id FROM pgmq.q_tasker_step_results q
                          WHERE q.vt <= clock_timestamp()
                            AND COALESCE((q.message->>'priority')::integer, 0) = 0
-                         ORDER BY q.msg_id
+                         ORDER BY q.vt
                          LIMIT p_qty FOR UPDATE SKIP LOCKED) zero
                     UNION ALL
                     SELECT * FROM (
@@ -956,7 +966,7 @@ CREATE FUNCTION tasker.queue_claim_tasker_task_requests(p_vt integer, p_qty inte
                         SELECT q.msg_id FROM pgmq.q_tasker_task_requests q
                          WHERE q.vt <= clock_timestamp()
                            AND COALESCE((q.message->>'priority')::integer, 0) = 0
-                         ORDER BY q.msg_id
+                         ORDER BY q.vt
                          LIMIT p_qty FOR UPDATE SKIP LOCKED) zero
                     UNION ALL
                     SELECT * FROM (
@@ -1206,6 +1216,22 @@ $_$;
 
 
 --
+-- Name: step_children(uuid[]); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.step_children(p_steps uuid[]) RETURNS uuid[]
+    LANGUAGE plpgsql STABLE
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+BEGIN
+    RETURN (SELECT COALESCE(array_agg(e.to_step), '{}'::uuid[])
+              FROM tasker.workflow_step_edges e
+             WHERE e.from_step = ANY (p_steps));
+END;
+$$;
+
+
+--
 -- Name: step_durations(double precision, double precision); Type: FUNCTION; Schema: tasker; Owner: -
 --
 
@@ -1238,10 +1264,10 @@ $_$;
 
 
 --
--- Name: steps_readiness(uuid[]); Type: FUNCTION; Schema: tasker; Owner: -
+-- Name: steps_readiness(uuid[], uuid[]); Type: FUNCTION; Schema: tasker; Owner: -
 --
 
-CREATE FUNCTION tasker.steps_readiness(p_task_uuids uuid[]) RETURNS TABLE(task_uuid uuid, step_uuid uuid, name text, state text, attempts integer, max_attempts integer, parents_total integer, parents_done integer, ready boolean, skip boolean)
+CREATE FUNCTION tasker.steps_readiness(p_task_uuids uuid[], p_candidates uuid[] DEFAULT NULL::uuid[]) RETURNS TABLE(task_uuid uuid, step_uuid uuid, name text, state text, attempts integer, max_attempts integer, parents_total integer, parents_done integer, ready boolean, skip boolean)
     LANGUAGE sql STABLE
     AS $$
     -- Each step's parents are counted by a lookup of its own edges (LATERAL), never by a join
@@ -1259,7 +1285,14 @@ CREATE FUNCTION tasker.steps_readiness(p_task_uuids uuid[]) RETURNS TABLE(task_u
                AS ready,
            s.state = 'pending' AND c.total > 0 AND c.total = c.skipped
                AS skip
-    FROM tasker.workflow_steps s
+    -- The two row sources exclude each other; in a generic plan each is an index scan behind
+    -- a one-time test of p_candidates, so only one of them runs.
+    FROM (SELECT * FROM tasker.workflow_steps a
+           WHERE p_candidates IS NULL AND a.task_uuid = ANY (p_task_uuids)
+          UNION ALL
+          SELECT * FROM tasker.workflow_steps a
+           WHERE p_candidates IS NOT NULL AND a.step_uuid = ANY (p_candidates)
+             AND a.task_uuid = ANY (p_task_uuids)) s
     CROSS JOIN LATERAL (
         SELECT count(*)::integer AS total,
                count(*) FILTER (WHERE p.state IN ('complete', 'resolved_manually', 'skipped'))::integer AS done,
@@ -1267,7 +1300,6 @@ CREATE FUNCTION tasker.steps_readiness(p_task_uuids uuid[]) RETURNS TABLE(task_u
           FROM tasker.workflow_step_edges e
           JOIN tasker.workflow_steps p ON p.step_uuid = e.from_step
          WHERE e.to_step = s.step_uuid) c
-    WHERE s.task_uuid = ANY (p_task_uuids)
 $$;
 
 

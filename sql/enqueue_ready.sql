@@ -2,7 +2,11 @@
 -- whose parents were skipped to skipped, then every ready pending step to enqueued
 -- (move_steps) and sends its message (send_step_messages), then returns the task's step
 -- counts by state, from which the caller settles the task's own state
--- (src/state/task.rs). One call for a whole batch of tasks. A task that has not started
+-- (src/state/task.rs). One call for a whole batch of tasks. p_changed, when given, names the
+-- steps whose state just changed or that were just created (the result batch's): only they and
+-- their children can have become ready or skippable, so only they are asked about
+-- (steps_readiness's p_candidates); NULL asks about every step of the tasks (a new task, a
+-- retry, the recovery sweep). A task that has not started
 -- and must wait for its concurrency key (concurrency_waiting, decided under the key's row
 -- lock, lock_concurrency_keys) keeps its steps pending.
 --
@@ -14,7 +18,8 @@
 --   against scans of whole tables and keeps doing so as they grow: in the bench's profile
 --   (bin/bench --only profile, 800 linear steps) 211 buffers and 0.74 ms per step with scans
 --   allowed, 125 buffers and 0.49 ms without.
-CREATE OR REPLACE FUNCTION tasker.enqueue_ready(p_task_uuids uuid[], p_reason text)
+CREATE OR REPLACE FUNCTION tasker.enqueue_ready(p_task_uuids uuid[], p_reason text,
+                                                p_changed uuid[] DEFAULT NULL)
 RETURNS TABLE (task_uuid uuid, counts jsonb)
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
@@ -28,7 +33,11 @@ DECLARE
     v_waiting uuid[] := '{}';
     v_skip uuid[];
     v_skip_attempts integer[];
+    v_candidates uuid[];
 BEGIN
+    IF p_changed IS NOT NULL THEN
+        v_candidates := p_changed || tasker.step_children(p_changed);
+    END IF;
     IF tasker.lock_concurrency_keys(p_task_uuids) THEN
         v_waiting := tasker.concurrency_waiting(p_task_uuids);
     END IF;
@@ -41,7 +50,7 @@ BEGIN
                array_agg(r.step_uuid) FILTER (WHERE r.skip),
                array_agg(r.attempts) FILTER (WHERE r.skip)
           INTO v_steps, v_states, v_attempts, v_skip, v_skip_attempts
-          FROM tasker.steps_readiness(p_task_uuids) r
+          FROM tasker.steps_readiness(p_task_uuids, v_candidates) r
           JOIN tasker.tasks t ON t.task_uuid = r.task_uuid
          WHERE (r.skip OR (r.ready AND r.state = 'pending'))
            AND t.state IN ({{OPEN_TASK_STATES}})
@@ -53,6 +62,8 @@ BEGIN
                                   array_fill('skipped'::text, ARRAY[cardinality(v_skip)]),
                                   array_fill('every parent was skipped'::text,
                                              ARRAY[cardinality(v_skip)]));
+        -- the next generation: the children of what was just skipped
+        v_candidates := v_candidates || tasker.step_children(v_skip);
     END LOOP;
     IF v_steps IS NOT NULL THEN
         SELECT array_agg(m.step_uuid) INTO v_moved

@@ -5,9 +5,11 @@
 -- the fan_out step and its ancestors, and to the template's dependents) and their audit rows,
 -- in one statement for the whole batch. The template's row and edges go: from then on its
 -- instances stand for it, so a step that waited on the template waits on all of them, and
--- with no element it waits on nothing. Returns the number of instances created.
+-- with no element it waits on nothing. Returns the steps whose parents it changed, for the
+-- enqueue to ask about (enqueue_ready's p_changed): the instances and the templates'
+-- dependents (which, with no element, wait on nothing any more).
 CREATE OR REPLACE FUNCTION tasker.expand_fan_outs(p_steps uuid[], p_items jsonb[])
-RETURNS integer
+RETURNS uuid[]
 LANGUAGE sql AS $$
     WITH templates AS MATERIALIZED (
         SELECT t.step_uuid AS template, t.task_uuid, t.name, t.position, t.handler, t.config, t.max_attempts,
@@ -55,5 +57,9 @@ LANGUAGE sql AS $$
          WHERE e.from_step = t.template OR e.to_step = t.template),
     gone AS (
         DELETE FROM tasker.workflow_steps s USING templates t WHERE s.step_uuid = t.template)
-    SELECT count(*)::integer FROM instances
+    SELECT COALESCE((SELECT array_agg(i.step_uuid) FROM instances i), '{}'::uuid[])
+           || COALESCE((SELECT array_agg(e.to_step)
+                          FROM templates t
+                          JOIN tasker.workflow_step_edges e ON e.from_step = t.template),
+                       '{}'::uuid[])
 $$;

@@ -109,16 +109,19 @@ async fn start_waiting(conn: &mut PgConnection, finished: &[Uuid]) -> Result<()>
         return Ok(());
     }
     let tasks: Vec<(Uuid, TaskState)> = next.into_iter().map(|u| (u, TaskState::Pending)).collect();
-    Box::pin(advance_all(conn, &tasks, "concurrency key free")).await?;
+    Box::pin(advance_all(conn, &tasks, None, "concurrency key free")).await?;
     Ok(())
 }
 
 /// For each task (its row locked, its state `current`), enqueues its ready steps and moves
-/// it to where its steps say it is: two statements for any number of tasks. Returns each
+/// it to where its steps say it is: two statements for any number of tasks. `changed`: the
+/// steps whose state just changed or that were just created, when only they (and their
+/// children) can have become ready; None asks about every step of the tasks. Returns each
 /// task's state afterwards, in the order given.
 pub async fn advance_all(
     conn: &mut PgConnection,
     tasks: &[(Uuid, TaskState)],
+    changed: Option<&[Uuid]>,
     reason: &str,
 ) -> Result<Vec<TaskState>> {
     let open: Vec<Uuid> = tasks
@@ -130,9 +133,10 @@ pub async fn advance_all(
         HashMap::new()
     } else {
         let rows: Vec<(Uuid, sqlx::types::Json<HashMap<String, i64>>)> =
-            sqlx::query_as("SELECT task_uuid, counts FROM tasker.enqueue_ready($1, $2)")
+            sqlx::query_as("SELECT task_uuid, counts FROM tasker.enqueue_ready($1, $2, $3)")
                 .bind(&open)
                 .bind(reason)
+                .bind(changed)
                 .fetch_all(&mut *conn)
                 .await?;
         rows.into_iter()
@@ -172,6 +176,6 @@ pub async fn advance(
     current: TaskState,
     reason: &str,
 ) -> Result<TaskState> {
-    let after = advance_all(conn, &[(task_uuid, current)], reason).await?;
+    let after = advance_all(conn, &[(task_uuid, current)], None, reason).await?;
     Ok(after.first().copied().unwrap_or(current))
 }

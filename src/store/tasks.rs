@@ -150,7 +150,7 @@ async fn create_all(
         .iter()
         .map(|o| (o.task_uuid, TaskState::Pending))
         .collect();
-    let states = advance_all(conn, &started, "task created").await?;
+    let states = advance_all(conn, &started, None, "task created").await?;
     let mut answers: HashMap<usize, CreatedTask> = existing;
     for (o, state) in new.iter().zip(states) {
         let req = &reqs[o.index];

@@ -176,9 +176,12 @@ pub(super) async fn apply_all(
             }
         }
     }
-    dynamic::apply(conn, &plans).await?;
+    // Only what this batch changed can have made a step ready: the steps it moved and those
+    // the dynamic plans skipped or created (and, in the enqueue, their children).
+    let mut changed = moved;
+    changed.extend(dynamic::apply(conn, &plans).await?);
     let tasks: Vec<(Uuid, TaskState)> = touched.iter().map(|(u, (s, _, _))| (*u, *s)).collect();
-    let after = advance_all(conn, &tasks, "step result").await?;
+    let after = advance_all(conn, &tasks, Some(&changed), "step result").await?;
     for ((task_uuid, (before, namespace, name)), now) in touched.iter().zip(after) {
         if now != *before && now.is_finished() {
             outcome.events.push(events::task_finished_event(

@@ -95,8 +95,10 @@ fn kind_of(raw: &str) -> &'static str {
 }
 
 /// Writes the plans of the steps whose move to complete happened: every skip in one call of
-/// the step writer, every fan_out's instances in one statement.
-pub(super) async fn apply(conn: &mut PgConnection, plans: &[Plan]) -> Result<()> {
+/// the step writer, every fan_out's instances in one statement. Returns the steps whose state
+/// or parents it changed (the skipped, the instances, the templates' dependents), which the
+/// enqueue must ask about besides the batch's own moves.
+pub(super) async fn apply(conn: &mut PgConnection, plans: &[Plan]) -> Result<Vec<Uuid>> {
     let mut deciders: Vec<Uuid> = Vec::new();
     let mut chosen: Vec<String> = Vec::new();
     let mut fan_outs: Vec<Uuid> = Vec::new();
@@ -114,27 +116,30 @@ pub(super) async fn apply(conn: &mut PgConnection, plans: &[Plan]) -> Result<()>
             }
         }
     }
+    let mut changed = Vec::new();
     if !deciders.is_empty() {
-        skip_unchosen(conn, &deciders, &chosen).await?;
+        changed.extend(skip_unchosen(conn, &deciders, &chosen).await?);
     }
     if !fan_outs.is_empty() {
-        sqlx::query("SELECT tasker.expand_fan_outs($1, $2::jsonb[])")
-            .bind(&fan_outs)
-            .bind(&items)
-            .execute(&mut *conn)
-            .await?;
+        let created: Vec<Uuid> =
+            sqlx::query_scalar("SELECT tasker.expand_fan_outs($1, $2::jsonb[])")
+                .bind(&fan_outs)
+                .bind(&items)
+                .fetch_one(&mut *conn)
+                .await?;
+        changed.extend(created);
     }
-    Ok(())
+    Ok(changed)
 }
 
 /// The pending direct dependents of these decision steps that their choice left out move to
 /// skipped; skipping spreads to their own dependents when the task advances
-/// (sql/enqueue_ready.sql).
+/// (sql/enqueue_ready.sql). Returns the steps skipped.
 async fn skip_unchosen(
     conn: &mut PgConnection,
     deciders: &[Uuid],
     chosen: &[String],
-) -> Result<()> {
+) -> Result<Vec<Uuid>> {
     let rows: Vec<(Uuid, i32, String)> = sqlx::query_as(
         "SELECT c.step_uuid, c.attempts, d.name
            FROM unnest($1::uuid[], $2::jsonb[]) AS x(decider, chosen)
@@ -160,8 +165,8 @@ async fn skip_unchosen(
             )
         })
         .collect();
-    move_steps(conn, &moves).await?;
-    Ok(())
+    let moved = move_steps(conn, &moves).await?;
+    Ok(moved.into_iter().map(|m| m.step_uuid).collect())
 }
 
 #[cfg(test)]
