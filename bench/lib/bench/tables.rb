@@ -13,6 +13,9 @@ module Bench
       ["tasker-core: linear task, create_task -> wait_for_task returns (wall)", "wall_ms"],
       ["tasker-core: linear task, created_at -> completed_at (DB clock)", "db_ms"],
       ["tasker-core: per hop (claim k - claim k-1 - handler k-1)", "hop_ms"],
+      ["  hop part 1: handler k-1 done -> its result applied (complete move)", "hop_result_ms"],
+      ["  hop part 2: result applied -> step k enqueued (same batch)", "hop_enqueue_ms"],
+      ["  hop part 3: step k enqueued -> claimed (commit, wake-up, read, claim)", "hop_claim_ms"],
       ["tasker-core: created_at -> first step claimed", "first_claim_ms"],
       ["tasker-core: last handler done -> task completed_at", "last_result_to_done_ms"],
       ["tasker-core: handler duration_ms (trivial handler)", "handler_ms"]
@@ -111,7 +114,7 @@ module Bench
 
     def latency_rows(delayed_job, sidekiq)
       lat = @r["latency"]
-      rows = lat && lat["wall_ms"] ? TASKER_LATENCIES.map { |name, key| [name, lat[key]] } : []
+      rows = lat && lat["wall_ms"] ? TASKER_LATENCIES.filter_map { |name, key| [name, lat[key]] if lat[key] } : []
       if delayed_job && delayed_job["wall_ms"]
         rows << ["delayed_job: 4-job chain, enqueue -> last job done (wall)", delayed_job["wall_ms"]]
       end
