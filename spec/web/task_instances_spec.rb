@@ -2,32 +2,6 @@
 
 require_relative "web_helper"
 
-# Fans out to 60 instances (more than StepGraph::COLLAPSE_ABOVE); those of element i with
-# i % 7 == 3 fail permanently (with HTML in the message), the rest complete.
-module WebFanSpec
-  FAILING = (0...60).select { |i| i % 7 == 3 }.freeze
-
-  class Split < TaskerCore::StepHandler
-    def call(task, _sequence, _step)
-      (0...task.context.fetch("n", 60)).to_a
-    end
-  end
-
-  class Part < TaskerCore::StepHandler
-    def call(_task, _sequence, step)
-      raise TaskerCore::PermanentError, "element #{step.input}: #{WebSpec::HOSTILE}" if FAILING.include?(step.input)
-
-      { "i" => step.input }
-    end
-  end
-
-  TEMPLATE = { "namespace" => "web_fan", "name" => "fan", "version" => "1.0.0",
-               "steps" => [{ "name" => "split", "handler" => "WebFanSpec::Split", "type" => "fan_out" },
-                           { "name" => "part", "handler" => "WebFanSpec::Part", "depends_on" => ["split"],
-                             "retry" => { "max_attempts" => 1 } },
-                           { "name" => "total", "handler" => "WebFanSpec::Part", "depends_on" => ["part"] }] }.freeze
-end
-
 RSpec.describe "dashboard task page with a fan_out's instances", db: true do
   include Rack::Test::Methods
 
