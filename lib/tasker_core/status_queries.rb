@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require "json"
 require "pg"
 require "tasker_core/errors"
 require "tasker_core/queue_name"
@@ -115,6 +116,20 @@ module TaskerCore
              AND NOT (t.task_uuid = ANY (tasker.concurrency_waiting(ARRAY[t.task_uuid])))
         ) stuck ORDER BY age_seconds DESC NULLS LAST LIMIT $2
       SQL
+    end
+
+    # A task's status in the collapsed form (sql/task_status.sql): the instances of a template
+    # with more than collapse_above of them summarized in "instance_groups", and one page of
+    # one template's instances (optionally of one state) in "instance_page". Everything else
+    # is what TaskerCore.task_status returns; a task request's status when there is no task yet.
+    def task_page(task_uuid, collapse_above:, template: nil, state: nil, offset: 0, limit: nil)
+      json = @conn.exec_params(<<~SQL, [task_uuid, collapse_above, template, state, offset, limit]).getvalue(0, 0)
+        SELECT COALESCE(tasker.task_status($1::uuid, $2::integer, $3::text, $4::text, $5::integer, $6::integer),
+                        tasker.task_request_status($1::uuid))::text
+      SQL
+      raise TaskerCore::NotFoundError, "no task with uuid #{task_uuid}" if json.nil?
+
+      JSON.parse(json)
     end
 
     # Unfinished tasks created with run_at:/delay: that have not started yet, soonest first.

@@ -27,7 +27,7 @@ module TaskerCore
 
     def collapsed_groups(groups, collapse_above)
       big = groups.select { |_, group| group.size > collapse_above }
-      big.transform_values { |group| collapsed(group.first, group) }
+      big.transform_values { |group| collapsed(group.first, group.size, group.map { |step| step["state"] }.tally) }
     end
 
     def rewired(step, stand_ins)
@@ -47,11 +47,16 @@ module TaskerCore
       node if step["index"].zero?
     end
 
-    def collapsed(first, group)
-      counts = group.map { |step| step["state"] }.tally
-      first.merge("name" => "#{first["element_of"]}[#{group.size}]", "instances" => group.size, "counts" => counts,
-                  "state" => GROUP_STATE_ORDER.find { |state| counts.key?(state) } || first["state"],
+    # The one node of `size` instances, from one of them (`first`) and their {state => count}.
+    def collapsed(first, size, counts)
+      first.merge("name" => "#{first["element_of"]}[#{size}]", "instances" => size, "counts" => counts,
+                  "state" => group_state(counts) || first["state"],
                   "attempts" => nil, "max_attempts" => nil, "index" => nil)
+    end
+
+    # The state that describes instances counted {state => count} (GROUP_STATE_ORDER).
+    def group_state(counts)
+      GROUP_STATE_ORDER.find { |state| counts.fetch(state, 0).positive? }
     end
   end
 end

@@ -132,11 +132,11 @@ RSpec.describe TaskerCore::Web, db: true do
       expect(last_response.headers["content-security-policy"]).to include("script-src 'self'")
     end
 
-    it "polls the JSON API while the task runs, and not once it finished" do
+    it "polls the JSON API (in the page's collapsed form) while the task runs, and not once it finished" do
       expect(body).to include('data-poll-url=""')
       task = TaskerCore.create_task(namespace: "web_idle", name: "slow")
       get "/tasker/tasks/#{task.uuid}"
-      expect(last_response.body).to include(%(data-poll-url="/tasker/api/tasks/#{task.uuid}"))
+      expect(last_response.body).to include(%(data-poll-url="/tasker/api/tasks/#{task.uuid}?collapsed=1"))
     end
 
     it "is read-only by default: no action forms, no cookie" do

@@ -35,9 +35,10 @@ RSpec.describe "dashboard in a browser", :browser, db: true, order: :defined, sk
     reset_tasker_database!
     WebSpec.register!
     register_example_workflows!
+    TaskerCore.register_templates!([WebFanSpec::TEMPLATE])
     WebSpec::Flaky.succeed = false
     start_orchestrator!
-    namespaces = %w[fulfillment web_spec linear_workflow diamond_workflow tree_workflow mixed_dag_workflow]
+    namespaces = %w[fulfillment web_spec web_fan linear_workflow diamond_workflow tree_workflow mixed_dag_workflow]
     @worker = TaskerCore::Worker.start(namespaces: namespaces, concurrency: 2, database_url: TaskerTestDatabase.url)
     seed_tasks
     web = TaskerCore::Web.new(actions: true, poll_interval: 0.5)
@@ -202,5 +203,31 @@ RSpec.describe "dashboard in a browser", :browser, db: true, order: :defined, sk
     expect(TaskerCore.task_status(task.uuid).state).to eq("in_progress")
     confirm_click(css("#cancel-task"))
     wait_for(message: "the task to be cancelled") { task_state == "cancelled" }
+  end
+
+  it "summarizes a running fan-out's instances, follows their counts, and pages the failed ones" do
+    WebFanSpec::Gate.close!
+    task = TaskerCore.create_task(namespace: "web_fan", name: "fan", version: "1.0.0", context: { "n" => 30 })
+    wait_until(message: "the instances") { TaskerCore.task_status(task.uuid).steps.size == 32 }
+    visit("/tasks/#{task.uuid}")
+    expect(css("tr.instances-summary").text).to include("part[30]")
+    expect(css('svg.dag g.node[data-step="part[30]"]').attribute("data-state")).to be_truthy
+    # Six instances finish while the task runs on: only the summary's counts change.
+    WebFanSpec::Gate.allow(6)
+    wait_for(message: "the page to show six instances finished") do
+      text = css("tr.instances-summary").text
+      text[/complete (\d+)/, 1].to_i + text[/error (\d+)/, 1].to_i == 6
+    end
+    expect(task_state).to eq("in progress")
+    WebFanSpec::Gate.open!
+    wait_for(message: "the task to fail") { task_state == "error" }
+    css("tr.instances-summary a.count .state-error").click
+    wait_for(message: "the failed instances") do
+      driver.find_elements(css: "#steps tr[data-step^='part[']").map { |row| row.attribute("data-step") } ==
+        WebFanSpec::FAILING.select { |i| i < 30 }.map { |i| "part[#{i}]" }
+    end
+    screenshot("task-fan-out")
+  ensure
+    WebFanSpec::Gate.open!
   end
 end

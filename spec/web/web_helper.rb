@@ -87,3 +87,66 @@ module WebSpec
     html[/name="_csrf" value="([^"]+)"/, 1]
   end
 end
+
+# Fans out to the context's "n" instances (60 by default: more than StepGraph::COLLAPSE_ABOVE);
+# those of element i with i % 7 == 3 fail permanently (with HTML in the message), the rest
+# complete.
+module WebFanSpec
+  FAILING = (0...60).select { |i| i % 7 == 3 }.freeze
+
+  class Split < TaskerCore::StepHandler
+    def call(task, _sequence, _step)
+      (0...task.context.fetch("n", 60)).to_a
+    end
+  end
+
+  # Lets a number of instances through (#allow) and holds the rest while it is closed (the
+  # browser spec watches a running fan-out's page follow its counts).
+  module Gate
+    @lock = Mutex.new
+    @moved = ConditionVariable.new
+    @permits = nil # nil: open
+
+    module_function
+
+    def close!
+      @lock.synchronize { @permits = 0 }
+    end
+
+    def allow(count)
+      @lock.synchronize do
+        @permits &&= @permits + count
+        @moved.broadcast
+      end
+    end
+
+    def open!
+      @lock.synchronize do
+        @permits = nil
+        @moved.broadcast
+      end
+    end
+
+    def pass
+      @lock.synchronize do
+        @moved.wait(@lock) while @permits&.zero?
+        @permits &&= @permits - 1
+      end
+    end
+  end
+
+  class Part < TaskerCore::StepHandler
+    def call(_task, _sequence, step)
+      Gate.pass if step.index
+      raise TaskerCore::PermanentError, "element #{step.input}: #{WebSpec::HOSTILE}" if FAILING.include?(step.input)
+
+      { "i" => step.input }
+    end
+  end
+
+  TEMPLATE = { "namespace" => "web_fan", "name" => "fan", "version" => "1.0.0",
+               "steps" => [{ "name" => "split", "handler" => "WebFanSpec::Split", "type" => "fan_out" },
+                           { "name" => "part", "handler" => "WebFanSpec::Part", "depends_on" => ["split"],
+                             "retry" => { "max_attempts" => 1 } },
+                           { "name" => "total", "handler" => "WebFanSpec::Part", "depends_on" => ["part"] }] }.freeze
+end

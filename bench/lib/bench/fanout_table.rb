@@ -54,8 +54,13 @@ module Bench
 
       notes << "" << "Dashboard, the #{fanout.dig("big", "elements")}-element task (median of " \
                      "#{Sections::Fanout::PAGE_SAMPLES}, over HTTP): task page #{d.dig("task_page", "median_ms")} ms " \
-                     "(#{d.dig("task_page", "bytes")} bytes), /api/tasks/:uuid #{d.dig("api_task", "median_ms")} ms " \
-                     "(#{d.dig("api_task", "bytes")} bytes); alone: TaskerCore.task_status " \
+                     "(#{d.dig("task_page", "bytes")} bytes), a page of its instances " \
+                     "#{d.dig("instances_page", "median_ms")} ms (#{d.dig("instances_page", "bytes")} bytes), " \
+                     "/api/tasks/:uuid #{d.dig("api_task", "median_ms")} ms " \
+                     "(#{d.dig("api_task", "bytes")} bytes), collapsed as the page polls it " \
+                     "#{d.dig("api_task_collapsed", "median_ms")} ms " \
+                     "(#{d.dig("api_task_collapsed", "bytes")} bytes); " \
+                     "alone: the page's status #{d["task_page_status_ms"]} ms, TaskerCore.task_status " \
                      "#{d["task_status_ms"]} ms, the DAG's layout #{d["graph_ms"]} ms, " \
                      "the transitions query #{d["transitions_ms"]} ms. workflow_steps " \
                      "#{d["steps_statistics"] ? "had" : "had no"} statistics yet (autovacuum's ANALYZE)."

@@ -5,7 +5,9 @@ module TaskerCore
     # The JSON API, for scripts and monitors: the same data as the pages.
     #   GET /api/overview          what the overview shows
     #   GET /api/tasks             the task list (same filters as /tasks), with page cursors
-    #   GET /api/tasks/:uuid       TaskerCore.task_status plus the transition history
+    #   GET /api/tasks/:uuid       TaskerCore.task_status plus the transition history; with
+    #                              ?collapsed=1 (what the task page polls) or ?instances=,
+    #                              the task page's collapsed form (InstancePage's parameters)
     #   GET /api/templates         registered templates, each with its steps' dependencies
     #   GET /health                200 {"status":"ok"} when the database answers, else 503
     #   GET /metrics               TaskerCore.metrics for Prometheus (text format)
@@ -29,7 +31,14 @@ module TaskerCore
         uuid = params.fetch("uuid")
         return json(404, "error" => "#{uuid} is not a task uuid") unless task_uuid?(uuid)
 
-        status = TaskerCore.task_status(uuid).to_h
+        status = if request.GET.key?("collapsed") || request.GET.key?("instances")
+                   instances = InstancePage.new(request.GET)
+                   return json(400, "error" => instances.error) unless instances.valid?
+
+                   queries.task_page(uuid, instances)
+                 else
+                   TaskerCore.task_status(uuid).to_h
+                 end
         json(200, status.merge("transitions" => queries.transitions(uuid),
                                "html_url" => "#{request.script_name}/tasks/#{uuid}"))
       end

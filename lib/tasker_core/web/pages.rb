@@ -30,19 +30,23 @@ module TaskerCore
         html(filters.valid? ? 200 : 400, body)
       end
 
+      # A task: its facts, DAG, steps and history. A fan_out's instances beyond
+      # StepGraph::COLLAPSE_ABOVE are one summary row each template, and a page of them on
+      # request (InstancePage), so the page's cost follows what it shows, not the task's size.
       def task_page(request, params, csrf)
         uuid = params.fetch("uuid")
         return not_found(request, "#{uuid} is not a task uuid.") unless task_uuid?(uuid)
 
-        status = TaskerCore.task_status(uuid).to_h
-        page = view(request, csrf)
-        notice = NOTICES[request.GET["done"].to_s]
-        step = status["steps"].map { |s| s["name"] }.find { |name| name == request.GET["step"] }
-        dag = Dag.new(TaskerCore::StepGraph.for_drawing(status["steps"]))
-        body = page.page(:task, title: "#{status["namespace"]}/#{status["name"]} #{uuid[0, 8]}", nav: :tasks,
-                                task: status, dag: dag, transitions: queries.transitions(uuid),
-                                notice: notice, notice_step: step)
-        html(200, body)
+        instances = InstancePage.new(request.GET)
+        return error_response(request, 400, "Bad request", instances.error) unless instances.valid?
+
+        status = queries.task_page(uuid, instances)
+        steps = TaskSteps.new(status)
+        if instances.template && !steps.templates.include?(instances.template)
+          return not_found(request, "Task #{uuid} has no instances of a step named #{instances.template}.")
+        end
+
+        html(200, task_body(request, csrf, status, steps, instances))
       end
 
       def templates_page(request, _params, csrf)
@@ -69,6 +73,16 @@ module TaskerCore
       end
 
       private
+
+      def task_body(request, csrf, status, steps, instances)
+        uuid = status["task_uuid"]
+        named = request.GET["step"]
+        step = named if named.is_a?(String) && steps.rows.any? { |row| row.kind == :step && row.item["name"] == named }
+        view(request, csrf).page(:task, title: "#{status["namespace"]}/#{status["name"]} #{uuid[0, 8]}", nav: :tasks,
+                                        task: status, steps: steps, instances: instances,
+                                        dag: Dag.new(steps.for_drawing), transitions: queries.transitions(uuid),
+                                        notice: NOTICES[request.GET["done"].to_s], notice_step: step)
+      end
 
       def sorted_templates
         TaskerCore.templates.sort_by do |template|

@@ -104,6 +104,12 @@ module TaskerCore
         end
       end
 
+      # The task's status with large fan-outs collapsed and one page of instances
+      # (StatusQueries#task_page; `page` is an InstancePage).
+      def task_page(task_uuid, page)
+        @pool.with { |conn| TaskerCore::StatusQueries.new(conn).task_page(task_uuid, **page.query) }
+      end
+
       # The task's and its steps' transitions, oldest first (the latest TRANSITIONS_LIMIT).
       def transitions(task_uuid)
         sql = <<~SQL

@@ -52,7 +52,22 @@
       var node = drawn[step.name];
       return !node || node.getAttribute("data-state") !== step.state ||
         node.getAttribute("data-attempts") !== String(step.attempts);
-    });
+    }) || (task.instance_groups || []).some(groupChanged);
+  }
+
+  // A fan_out's instances summarized in one row: changed when any count per state did.
+  function groupChanged(group) {
+    var rows = document.querySelectorAll("tr[data-group]");
+    for (var i = 0; i < rows.length; i++) {
+      if (rows[i].getAttribute("data-group") === group.template) {
+        var shown = JSON.parse(rows[i].getAttribute("data-counts") || "{}");
+        var states = Object.keys(shown).concat(Object.keys(group.counts || {}));
+        return states.some(function (state) {
+          return (shown[state] || 0) !== ((group.counts || {})[state] || 0);
+        });
+      }
+    }
+    return true;
   }
 
   // Without reloading (the operator is editing): recolour the graph and say it changed.
