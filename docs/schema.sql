@@ -1206,6 +1206,52 @@ $_$;
 
 
 --
+-- Name: state_counts(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.state_counts(p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(kind text, namespace text, name text, state text, folded boolean, count bigint)
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+    v_recent text :=
+        $sql$WITH live AS (
+             SELECT t.task_uuid, t.namespace, t.name, t.state, false AS folded
+               FROM tasker.tasks t WHERE t.state IN ('pending', 'in_progress')
+             UNION ALL
+             SELECT t.task_uuid, t.namespace, t.name, t.state, t.completed_at < $2
+               FROM tasker.tasks t
+              WHERE t.completed_at >= $1 AND t.state IN ('complete', 'error', 'cancelled', 'resolved_manually'))
+         SELECT 'task'::text AS kind, l.namespace, l.name, l.state, l.folded, count(*) AS count
+           FROM live l GROUP BY l.namespace, l.name, l.state, l.folded
+         UNION ALL
+         SELECT 'step', NULL, NULL, s.state, l.folded, count(*)
+           FROM live l JOIN tasker.workflow_steps s ON s.task_uuid = l.task_uuid
+          GROUP BY s.state, l.folded$sql$;
+BEGIN
+    IF p_from IS NOT NULL THEN
+        RETURN QUERY EXECUTE v_recent USING p_from, p_to;
+        RETURN;
+    END IF;
+    RETURN QUERY EXECUTE
+        'WITH recent AS (' || v_recent || $sql$),
+         total AS (
+             SELECT 'task'::text AS kind, t.namespace, t.name, t.state, count(*) AS count
+               FROM tasker.tasks t GROUP BY t.namespace, t.name, t.state
+             UNION ALL
+             SELECT 'step', NULL, NULL, s.state, count(*) FROM tasker.workflow_steps s GROUP BY s.state)
+         SELECT r.kind, r.namespace, r.name, r.state, false, r.count FROM recent r
+         UNION ALL
+         SELECT a.kind, a.namespace, a.name, a.state, true, a.count - coalesce(r.count, 0)
+           FROM total a
+           LEFT JOIN recent r ON r.kind = a.kind AND r.namespace IS NOT DISTINCT FROM a.namespace
+                             AND r.name IS NOT DISTINCT FROM a.name AND r.state = a.state
+          WHERE a.count > coalesce(r.count, 0)$sql$
+      USING p_to, p_to;
+END;
+$_$;
+
+
+--
 -- Name: step_durations(double precision, double precision); Type: FUNCTION; Schema: tasker; Owner: -
 --
 
