@@ -1,6 +1,7 @@
 -- Per-statement cost of the hot path's key lookups, plain against partitioned (schema p), in a
--- PL/pgSQL loop over 10,000 sampled uuids: cached (generic) plans, as prepared statements get.
--- Best of three runs, in microseconds per statement; updates rolled back.
+-- PL/pgSQL loop over 10,000 sampled uuids (cached plans, as prepared statements get), with
+-- plan_cache_mode auto (PostgreSQL's choice) and force_generic_plan. Best of three runs, in
+-- microseconds per statement; updates rolled back.
 \set ON_ERROR_STOP on
 CREATE TABLE IF NOT EXISTS sample AS
 SELECT row_number() OVER () AS i, task_uuid, step_uuid
@@ -27,9 +28,20 @@ BEGIN
   END LOOP;
   RETURN round(best, 1);
 END $$;
-SELECT k AS statement, pg_temp.us(k) AS microseconds FROM unnest(ARRAY['empty loop', 'task plain', 'task partitioned',
-  'step plain', 'step partitioned, step uuid only', 'step partitioned, with task uuid']) k;
+SELECT current_setting('plan_cache_mode') AS mode, k AS statement, pg_temp.us(k) AS microseconds
+  FROM unnest(ARRAY['empty loop', 'task plain', 'task partitioned', 'step plain', 'step partitioned, step uuid only',
+                    'step partitioned, with task uuid']) k;
 BEGIN;
-SELECT k AS statement, pg_temp.us(k) AS microseconds FROM unnest(ARRAY['update step plain',
-  'update step partitioned, step uuid only', 'update step partitioned, with task uuid']) k;
+SELECT current_setting('plan_cache_mode') AS mode, k AS statement, pg_temp.us(k) AS microseconds
+  FROM unnest(ARRAY['update step plain', 'update step partitioned, step uuid only',
+                    'update step partitioned, with task uuid']) k;
+ROLLBACK;
+SET plan_cache_mode = force_generic_plan;
+SELECT current_setting('plan_cache_mode') AS mode, k AS statement, pg_temp.us(k) AS microseconds
+  FROM unnest(ARRAY['empty loop', 'task plain', 'task partitioned', 'step plain', 'step partitioned, step uuid only',
+                    'step partitioned, with task uuid']) k;
+BEGIN;
+SELECT current_setting('plan_cache_mode') AS mode, k AS statement, pg_temp.us(k) AS microseconds
+  FROM unnest(ARRAY['update step plain', 'update step partitioned, step uuid only',
+                    'update step partitioned, with task uuid']) k;
 ROLLBACK;

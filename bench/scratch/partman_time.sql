@@ -28,3 +28,5 @@ BEGIN
   RETURN round(best, 1);
 END $$;
 SELECT pg_temp.us_time() AS task_by_uuid_microseconds;
+SET plan_cache_mode = force_generic_plan;
+SELECT pg_temp.us_time() AS task_by_uuid_microseconds_generic;
