@@ -1232,20 +1232,20 @@ BEGIN
         RETURN QUERY EXECUTE v_recent USING p_from, p_to;
         RETURN;
     END IF;
+    -- Every row, one statement per table (each can scan in parallel, and a STABLE function's
+    -- statements all read the calling query's snapshot), then the unfinished and recent rows:
+    -- not folded, and subtracted from the folded ones.
     RETURN QUERY EXECUTE
-        'WITH recent AS (' || v_recent || $sql$),
-         total AS (
-             SELECT 'task'::text AS kind, t.namespace, t.name, t.state, count(*) AS count
-               FROM tasker.tasks t GROUP BY t.namespace, t.name, t.state
-             UNION ALL
-             SELECT 'step', NULL, NULL, s.state, count(*) FROM tasker.workflow_steps s GROUP BY s.state)
+        'SELECT ''task''::text, t.namespace, t.name, t.state, true, count(*)
+           FROM tasker.tasks t GROUP BY t.namespace, t.name, t.state';
+    RETURN QUERY EXECUTE
+        'SELECT ''step''::text, NULL::text, NULL::text, s.state, true, count(*)
+           FROM tasker.workflow_steps s GROUP BY s.state';
+    RETURN QUERY EXECUTE
+        'WITH recent AS (' || v_recent || ')
          SELECT r.kind, r.namespace, r.name, r.state, false, r.count FROM recent r
          UNION ALL
-         SELECT a.kind, a.namespace, a.name, a.state, true, a.count - coalesce(r.count, 0)
-           FROM total a
-           LEFT JOIN recent r ON r.kind = a.kind AND r.namespace IS NOT DISTINCT FROM a.namespace
-                             AND r.name IS NOT DISTINCT FROM a.name AND r.state = a.state
-          WHERE a.count > coalesce(r.count, 0)$sql$
+         SELECT r.kind, r.namespace, r.name, r.state, true, -r.count FROM recent r'
       USING p_to, p_to;
 END;
 $_$;

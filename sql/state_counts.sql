@@ -6,11 +6,13 @@
 --     name) key); folded: the task finished before p_to. The caller adds the folded rows to
 --     what it keeps and asks from p_to next time: the cost follows the work in flight and the
 --     tasks finished since the last scrape, not the history kept.
---   p_from NULL: everything, in one snapshot: one pass over each table, and the rows of the
---     tasks finished before p_to (every row minus the others) come back folded.
+--   p_from NULL: everything, in one snapshot: every row counted (folded), and the unfinished
+--     tasks and those finished since p_to with their steps (not folded, and again folded
+--     with a negative count): summed, the folded rows are the tasks finished before p_to.
 -- A task's completed_at is stamped whenever it enters a finished state and cleared when it
 -- leaves one (store::settle), so a task finished before p_to and changed since is found again.
--- EXECUTE (the text dollar-quoted: the state lists are quoted): each call is planned with its actual bounds, so the ranges use the indexes.
+-- EXECUTE (the text dollar-quoted: the state lists are quoted): each call is planned with
+-- its actual bounds, so the ranges use the indexes.
 CREATE OR REPLACE FUNCTION tasker.state_counts(p_from timestamptz, p_to timestamptz)
 RETURNS TABLE (kind text, namespace text, name text, state text, folded boolean, count bigint)
 LANGUAGE plpgsql STABLE AS $$
@@ -34,20 +36,20 @@ BEGIN
         RETURN QUERY EXECUTE v_recent USING p_from, p_to;
         RETURN;
     END IF;
+    -- Every row, one statement per table (each can scan in parallel, and a STABLE function's
+    -- statements all read the calling query's snapshot), then the unfinished and recent rows:
+    -- not folded, and subtracted from the folded ones.
     RETURN QUERY EXECUTE
-        'WITH recent AS (' || v_recent || $sql$),
-         total AS (
-             SELECT 'task'::text AS kind, t.namespace, t.name, t.state, count(*) AS count
-               FROM tasker.tasks t GROUP BY t.namespace, t.name, t.state
-             UNION ALL
-             SELECT 'step', NULL, NULL, s.state, count(*) FROM tasker.workflow_steps s GROUP BY s.state)
+        'SELECT ''task''::text, t.namespace, t.name, t.state, true, count(*)
+           FROM tasker.tasks t GROUP BY t.namespace, t.name, t.state';
+    RETURN QUERY EXECUTE
+        'SELECT ''step''::text, NULL::text, NULL::text, s.state, true, count(*)
+           FROM tasker.workflow_steps s GROUP BY s.state';
+    RETURN QUERY EXECUTE
+        'WITH recent AS (' || v_recent || ')
          SELECT r.kind, r.namespace, r.name, r.state, false, r.count FROM recent r
          UNION ALL
-         SELECT a.kind, a.namespace, a.name, a.state, true, a.count - coalesce(r.count, 0)
-           FROM total a
-           LEFT JOIN recent r ON r.kind = a.kind AND r.namespace IS NOT DISTINCT FROM a.namespace
-                             AND r.name IS NOT DISTINCT FROM a.name AND r.state = a.state
-          WHERE a.count > coalesce(r.count, 0)$sql$
+         SELECT r.kind, r.namespace, r.name, r.state, true, -r.count FROM recent r'
       USING p_to, p_to;
 END;
 $$;
