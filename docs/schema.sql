@@ -500,7 +500,7 @@ BEGIN
                         SELECT q.msg_id FROM %2$s q
                          WHERE q.vt <= clock_timestamp()
                            AND COALESCE((q.message->>'priority')::integer, 0) = 0
-                         ORDER BY q.vt
+                         ORDER BY q.msg_id
                          LIMIT p_qty FOR UPDATE SKIP LOCKED) zero
                     UNION ALL
                     SELECT * FROM (
@@ -916,7 +916,7 @@ CREATE FUNCTION tasker.queue_claim_tasker_step_results(p_vt integer, p_qty integ
                         SELECT q.msg_id FROM pgmq.q_tasker_step_results q
                          WHERE q.vt <= clock_timestamp()
                            AND COALESCE((q.message->>'priority')::integer, 0) = 0
-                         ORDER BY q.vt
+                         ORDER BY q.msg_id
                          LIMIT p_qty FOR UPDATE SKIP LOCKED) zero
                     UNION ALL
                     SELECT * FROM (
@@ -966,7 +966,7 @@ CREATE FUNCTION tasker.queue_claim_tasker_task_requests(p_vt integer, p_qty inte
                         SELECT q.msg_id FROM pgmq.q_tasker_task_requests q
                          WHERE q.vt <= clock_timestamp()
                            AND COALESCE((q.message->>'priority')::integer, 0) = 0
-                         ORDER BY q.vt
+                         ORDER BY q.msg_id
                          LIMIT p_qty FOR UPDATE SKIP LOCKED) zero
                     UNION ALL
                     SELECT * FROM (
@@ -1211,6 +1211,52 @@ BEGIN
         v_count := v_count + cardinality(q.msgs);
     END LOOP;
     RETURN v_count;
+END;
+$_$;
+
+
+--
+-- Name: state_counts(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.state_counts(p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(kind text, namespace text, name text, state text, folded boolean, count bigint)
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+    v_recent text :=
+        $sql$WITH live AS (
+             SELECT t.task_uuid, t.namespace, t.name, t.state, false AS folded
+               FROM tasker.tasks t WHERE t.state IN ('pending', 'in_progress')
+             UNION ALL
+             SELECT t.task_uuid, t.namespace, t.name, t.state, t.completed_at < $2
+               FROM tasker.tasks t
+              WHERE t.completed_at >= $1 AND t.state IN ('complete', 'error', 'cancelled', 'resolved_manually'))
+         SELECT 'task'::text AS kind, l.namespace, l.name, l.state, l.folded, count(*) AS count
+           FROM live l GROUP BY l.namespace, l.name, l.state, l.folded
+         UNION ALL
+         SELECT 'step', NULL, NULL, s.state, l.folded, count(*)
+           FROM live l JOIN tasker.workflow_steps s ON s.task_uuid = l.task_uuid
+          GROUP BY s.state, l.folded$sql$;
+BEGIN
+    IF p_from IS NOT NULL THEN
+        RETURN QUERY EXECUTE v_recent USING p_from, p_to;
+        RETURN;
+    END IF;
+    -- Every row, one statement per table (each can scan in parallel, and a STABLE function's
+    -- statements all read the calling query's snapshot), then the unfinished and recent rows:
+    -- not folded, and subtracted from the folded ones.
+    RETURN QUERY EXECUTE
+        'SELECT ''task''::text, t.namespace, t.name, t.state, true, count(*)
+           FROM tasker.tasks t GROUP BY t.namespace, t.name, t.state';
+    RETURN QUERY EXECUTE
+        'SELECT ''step''::text, NULL::text, NULL::text, s.state, true, count(*)
+           FROM tasker.workflow_steps s GROUP BY s.state';
+    RETURN QUERY EXECUTE
+        'WITH recent AS (' || v_recent || ')
+         SELECT r.kind, r.namespace, r.name, r.state, false, r.count FROM recent r
+         UNION ALL
+         SELECT r.kind, r.namespace, r.name, r.state, true, -r.count FROM recent r'
+      USING p_to, p_to;
 END;
 $_$;
 

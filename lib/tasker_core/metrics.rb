@@ -2,13 +2,15 @@
 
 require "tasker_core/status_queries"
 require "tasker_core/metrics/prometheus"
+require "tasker_core/metrics/state_counts"
 
 module TaskerCore
   # TaskerCore.metrics and the dashboard's GET /metrics: what the database says now, read
   # through TaskerCore::StatusQueries (the queries `tasker-core status` uses), plus the
   # counters of the orchestrator running in this process, if one is.
   #   "tasks"          [{namespace, name, state, count}]: every task, by template and state
-  #   "steps"          {state => count}, every step state
+  #   "steps"          {state => count}, every step state (both through Metrics::StateCounts,
+  #                     which reads the finished history in full at most every 10 minutes)
   #   "queues"         [{queue_name, depth, visible, delayed, in_flight, max_read_ct,
   #                     oldest_age_seconds, archived, kind, namespace}]
   #   "step_durations" {window_seconds, horizon_seconds, templates: [{namespace, name, steps,
@@ -27,7 +29,8 @@ module TaskerCore
     end
 
     def collect
-      { "tasks" => @queries.tasks_by_state, "steps" => @queries.steps_by_state, "queues" => @queries.queues,
+      tasks, steps = StateCounts.read(@queries)
+      { "tasks" => tasks, "steps" => steps, "queues" => @queries.queues,
         "step_durations" => step_durations, "replication" => @queries.replication,
         "orchestrator" => TaskerCore::Orchestrator.status }
     end

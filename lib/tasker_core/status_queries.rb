@@ -53,6 +53,11 @@ module TaskerCore
       @conn = conn
     end
 
+    # The server and database this reads: "host:port/dbname".
+    def server
+      "#{@conn.host}:#{@conn.port}/#{@conn.db}"
+    end
+
     # [{namespace, name, state, count}], of the tasks created in the last since_seconds (or all).
     def tasks_by_state(since_seconds: nil)
       where = since_seconds ? "WHERE created_at >= now() - make_interval(secs => $1::double precision)" : ""
@@ -62,11 +67,23 @@ module TaskerCore
       SQL
     end
 
-    # {state => count} of every step, every step state present (0 when none).
-    def steps_by_state
-      counts = rows("SELECT state, count(*) AS count FROM tasker.workflow_steps GROUP BY state", [],
-                    integers: %w[count]).to_h { |row| [row["state"], row["count"]] }
-      States::STEP.to_h { |state| [state, counts.fetch(state, 0)] }
+    # Rows {kind, namespace, name, state, folded, count} of sql/state_counts.sql: the tasks
+    # unfinished or finished since `from` (everything when nil) and their steps, folded when
+    # the task finished before `to`. TaskerCore::Metrics::StateCounts sums them.
+    def state_counts(from:, to:)
+      rows("SELECT * FROM tasker.state_counts($1, $2)", [from, to], integers: %w[count])
+        .each { |row| row["folded"] = row["folded"] == "t" }
+    end
+
+    # What identifies this database's task and step tables: another database, or tables
+    # emptied by TRUNCATE, give another answer. Also the database's time `ago_seconds` ago.
+    def counts_identity(ago_seconds:)
+      @conn.exec_params(<<~SQL, [ago_seconds]).first
+        SELECT d.oid::text || ':' || pg_relation_filenode('tasker.tasks') || ':' ||
+               pg_relation_filenode('tasker.workflow_steps') AS identity,
+               now() - make_interval(secs => $1::double precision) AS watermark
+          FROM pg_database d WHERE d.datname = current_database()
+      SQL
     end
 
     # Per template, the durations of the steps completed in the last window_seconds (those
