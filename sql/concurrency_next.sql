@@ -8,8 +8,10 @@ DECLARE
     v_keys text[];
     v_candidates uuid[];
 BEGIN
-    SELECT array_agg(DISTINCT t.concurrency_key) INTO v_keys
-      FROM tasker.tasks t WHERE t.task_uuid = ANY (p_finished) AND t.concurrency_key IS NOT NULL;
+    -- by key, the key's test in the FILTER (lock_concurrency_keys says why)
+    SELECT array_agg(DISTINCT t.concurrency_key) FILTER (WHERE t.concurrency_key IS NOT NULL)
+      INTO v_keys
+      FROM tasker.tasks t WHERE t.task_uuid = ANY (p_finished);
     IF v_keys IS NULL THEN
         RETURN;
     END IF;

@@ -9,9 +9,13 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_keys text[];
 BEGIN
-    SELECT array_agg(DISTINCT t.concurrency_key ORDER BY t.concurrency_key) INTO v_keys
+    -- By key; the other tests in the FILTER, where the planner cannot take them for a reason to
+    -- read a partial index (tasks_concurrency_key_idx, tasks_active_idx) whole instead
+    -- (enqueue_ready says what that cost).
+    SELECT array_agg(DISTINCT t.concurrency_key ORDER BY t.concurrency_key)
+           FILTER (WHERE t.concurrency_key IS NOT NULL AND t.state = 'pending') INTO v_keys
       FROM tasker.tasks t
-     WHERE t.task_uuid = ANY (p_task_uuids) AND t.concurrency_key IS NOT NULL AND t.state = 'pending';
+     WHERE t.task_uuid = ANY (p_task_uuids);
     IF v_keys IS NULL THEN
         RETURN false;
     END IF;
