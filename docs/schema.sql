@@ -26,6 +26,17 @@ SET row_security = off;
 CREATE SCHEMA tasker;
 
 
+--
+-- Name: ancestor_result(uuid, text); Type: FUNCTION; Schema: tasker; Owner: -
+--
+
+CREATE FUNCTION tasker.ancestor_result(p_task_uuid uuid, p_name text) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT s.results FROM tasker.workflow_steps s WHERE s.task_uuid = p_task_uuid AND s.name = p_name
+$$;
+
+
 SET default_tablespace = '';
 
 SET default_table_access_method = heap;
@@ -180,17 +191,25 @@ BEGIN
             'timeout_seconds', s.timeout_seconds, 'depends_on', to_jsonb(s.depends_on),
             'input', s.input, 'index', s.element_index),
         'ancestors', CASE WHEN cardinality(s.ancestors) = 0 THEN '{}'::jsonb ELSE
-            (SELECT jsonb_object_agg(n.name, CASE
+            (SELECT COALESCE(jsonb_object_agg(n.name, CASE
                         WHEN a.step_uuid IS NOT NULL THEN a.results
                         -- a per-element template: its instances' results in element order
                         -- (none: its fan_out returned no element)
                         ELSE COALESCE((SELECT jsonb_agg(i.results ORDER BY i.element_index)
                                          FROM tasker.workflow_steps i
                                         WHERE i.task_uuid = s.task_uuid
-                                          AND i.element_of = n.name), '[]'::jsonb) END)
+                                          AND i.element_of = n.name), '[]'::jsonb) END),
+                             '{}'::jsonb)
                FROM unnest(s.ancestors) AS n(name)
                LEFT JOIN tasker.workflow_steps a
-                      ON a.task_uuid = s.task_uuid AND a.name = n.name) END,
+                      ON a.task_uuid = s.task_uuid AND a.name = n.name
+              WHERE a.step_uuid IS NULL
+                 OR COALESCE(pg_column_size(a.results), 0) <= 8192) END,
+        'deferred', CASE WHEN cardinality(s.ancestors) = 0 THEN '[]'::jsonb ELSE
+            COALESCE((SELECT jsonb_agg(a.name ORDER BY a.name) FROM tasker.workflow_steps a
+                       WHERE a.task_uuid = s.task_uuid AND a.name = ANY (s.ancestors)
+                         AND pg_column_size(a.results) > 8192),
+                     '[]'::jsonb) END,
         'skipped', CASE WHEN cardinality(s.ancestors) = 0 THEN '[]'::jsonb ELSE
             COALESCE((SELECT jsonb_agg(a.name) FROM tasker.workflow_steps a
                        WHERE a.task_uuid = s.task_uuid AND a.name = ANY (s.ancestors)

@@ -2,7 +2,10 @@
 -- in_progress (move_steps) and the worker gets everything its handler needs in one answer:
 -- the task, the step (with its element and index if it is a fan_out's instance), the
 -- results of the step's ancestors (a per-element template's: its instances' results in
--- element order) and which ancestors were skipped.
+-- element order), which ancestors were skipped, and which ancestors' results were left out
+-- (`deferred`): one larger than {{CLAIM_INLINE_RESULT_BYTES}} bytes as stored is read by the
+-- worker only if its handler asks (ancestor_result), since a fan_out's plain Array result
+-- would otherwise travel in every instance's claim.
 --   claimed     the step is the worker's, for that attempt
 --   stale       the task is finished, or the step moved on (a duplicate or late message)
 --   exhausted   redelivered after its last attempt's worker vanished: the worker fails it
@@ -50,17 +53,25 @@ BEGIN
             'timeout_seconds', s.timeout_seconds, 'depends_on', to_jsonb(s.depends_on),
             'input', s.input, 'index', s.element_index),
         'ancestors', CASE WHEN cardinality(s.ancestors) = 0 THEN '{}'::jsonb ELSE
-            (SELECT jsonb_object_agg(n.name, CASE
+            (SELECT COALESCE(jsonb_object_agg(n.name, CASE
                         WHEN a.step_uuid IS NOT NULL THEN a.results
                         -- a per-element template: its instances' results in element order
                         -- (none: its fan_out returned no element)
                         ELSE COALESCE((SELECT jsonb_agg(i.results ORDER BY i.element_index)
                                          FROM tasker.workflow_steps i
                                         WHERE i.task_uuid = s.task_uuid
-                                          AND i.element_of = n.name), '[]'::jsonb) END)
+                                          AND i.element_of = n.name), '[]'::jsonb) END),
+                             '{}'::jsonb)
                FROM unnest(s.ancestors) AS n(name)
                LEFT JOIN tasker.workflow_steps a
-                      ON a.task_uuid = s.task_uuid AND a.name = n.name) END,
+                      ON a.task_uuid = s.task_uuid AND a.name = n.name
+              WHERE a.step_uuid IS NULL
+                 OR COALESCE(pg_column_size(a.results), 0) <= {{CLAIM_INLINE_RESULT_BYTES}}) END,
+        'deferred', CASE WHEN cardinality(s.ancestors) = 0 THEN '[]'::jsonb ELSE
+            COALESCE((SELECT jsonb_agg(a.name ORDER BY a.name) FROM tasker.workflow_steps a
+                       WHERE a.task_uuid = s.task_uuid AND a.name = ANY (s.ancestors)
+                         AND pg_column_size(a.results) > {{CLAIM_INLINE_RESULT_BYTES}}),
+                     '[]'::jsonb) END,
         'skipped', CASE WHEN cardinality(s.ancestors) = 0 THEN '[]'::jsonb ELSE
             COALESCE((SELECT jsonb_agg(a.name) FROM tasker.workflow_steps a
                        WHERE a.task_uuid = s.task_uuid AND a.name = ANY (s.ancestors)

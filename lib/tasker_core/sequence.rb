@@ -13,6 +13,10 @@ module TaskerCore
   #   sequence.get("process_chunk")    # a fan_out's per-element template: its instances' results
   #   sequence.skipped?("auto_approve") # a step a decision left out; its get is nil
   #   sequence.each { |name, results| ... }
+  #
+  # An ancestor's result too large to travel in the claim (a fan_out's plain Array, in each of
+  # its instances) is `deferred`: read from the database the first time it is asked for,
+  # through `loader` (the worker's), then kept.
   class Sequence
     include Enumerable
 
@@ -21,16 +25,23 @@ module TaskerCore
 
     attr_reader :depends_on, :step_name
 
-    def initialize(results = {}, depends_on: [], step_name: nil, skipped: [])
+    # Reading a deferred ancestor's result without a loader (a Sequence built by hand).
+    class NotLoadedError < TaskerCore::Error; end
+
+    def initialize(results = {}, depends_on: [], step_name: nil, skipped: [], deferred: [], loader: nil)
       @results = results.to_h.transform_keys(&:to_s).freeze
       @skipped = skipped.map(&:to_s).freeze
       @depends_on = depends_on.map(&:to_s).freeze
       @step_name = step_name
+      @deferred = (deferred.map(&:to_s) - @results.keys).freeze
+      @loader = loader
+      @loaded = {}
     end
 
     def get(name)
       key = name.to_s
       return @results[key] if @results.key?(key)
+      return load(key) if @deferred.include?(key)
 
       raise UnknownStepError, unknown_step_message(key)
     end
@@ -42,7 +53,7 @@ module TaskerCore
     # was skipped); `get` of a skipped step is nil.
     def skipped?(name)
       key = name.to_s
-      raise UnknownStepError, unknown_step_message(key) unless @results.key?(key)
+      raise UnknownStepError, unknown_step_message(key) unless key?(key)
 
       @skipped.include?(key)
     end
@@ -64,7 +75,7 @@ module TaskerCore
     end
 
     def key?(name)
-      @results.key?(name.to_s)
+      @results.key?(name.to_s) || @deferred.include?(name.to_s)
     end
     alias include? key?
     alias has? key?
@@ -75,26 +86,26 @@ module TaskerCore
     end
 
     def names
-      @results.keys
+      @results.keys + @deferred
     end
 
-    def each(&block)
-      return enum_for(:each) unless block
+    def each
+      return enum_for(:each) unless block_given?
 
-      @results.each(&block)
+      names.each { |name| yield name, get(name) }
       self
     end
 
     def size
-      @results.size
+      names.size
     end
 
     def empty?
-      @results.empty?
+      names.empty?
     end
 
     def to_h
-      @results.dup
+      names.to_h { |name| [name, get(name)] }
     end
 
     def inspect
@@ -102,6 +113,17 @@ module TaskerCore
     end
 
     private
+
+    def load(key)
+      return @loaded[key] if @loaded.key?(key)
+
+      unless @loader
+        raise NotLoadedError, "the result of #{key.inspect} was not carried in the claim (too large) and this " \
+                              "sequence has no loader to read it"
+      end
+
+      @loaded[key] = @loader.call(key)
+    end
 
     def unknown_step_message(key)
       subject = @step_name ? "step #{@step_name.inspect}" : "this step"

@@ -1,6 +1,8 @@
 # frozen_string_literal: true
 
 require "spec_helper"
+require "securerandom"
+require "timeout"
 
 # Decision and fan_out steps end to end: a real orchestrator, a real worker, real PostgreSQL.
 module DynamicSpec
@@ -45,6 +47,23 @@ module DynamicSpec
     end
   end
 
+  # A per-element step that reads its fan_out's whole result. When a gate is set, it says it
+  # started (its step's uuid on `started`) and waits at the gate, so a spec can look at its
+  # claim while it runs.
+  class Echo
+    class << self
+      attr_accessor :gate, :started
+    end
+
+    def call(_task, sequence, step)
+      Echo.started&.push(step.uuid)
+      Echo.gate&.pop
+      split = sequence.get("split")
+      { "index" => step.index, "size" => split.size, "mine" => split[step.index] == step.input,
+        "names" => sequence.names, "length" => split.sum(&:length) }
+    end
+  end
+
   class Sum
     def call(_task, sequence, _step)
       chunks = sequence.get("square")
@@ -83,9 +102,17 @@ RSpec.describe "dynamic workflows" do
       ] }
   end
 
+  let(:wide) do
+    { "namespace" => "dyn", "name" => "wide", "version" => "1.0.0",
+      "steps" => [
+        { "name" => "split", "handler" => "DynamicSpec::Split", "type" => "fan_out" },
+        { "name" => "echo", "handler" => "DynamicSpec::Echo", "depends_on" => ["split"] }
+      ] }
+  end
+
   before do
     reset_tasker_database!
-    TaskerCore.register_templates!([approval, chunks])
+    TaskerCore.register_templates!([approval, chunks, wide])
   end
 
   def run(name, context, timeout: 60)
@@ -166,6 +193,43 @@ RSpec.describe "dynamic workflows" do
     expect(status.steps.map(&:name).values_at(0, 1, 2000, 2001)).to eq(%w[split square[0] square[1999] sum])
     expect(status.step("split")["type"]).to eq("fan_out")
     expect(status.step("sum").results).to eq("count" => 2000, "sum" => items.sum { |i| i * i }, "in_order" => true)
+  end
+
+  # A plain Array is also the fan_out's result, an ancestor of every instance: carried in each
+  # instance's claim it made a fan-out of N elements read N times N elements. Past
+  # CLAIM_INLINE_RESULT_BYTES as stored it stays out of the claim, and sequence.get reads it.
+  it "leaves a large fan_out result out of the instances' claims, and sequence.get still reads all of it" do
+    items = Array.new(3) { |i| format("%<i>d-%<hex>s", i: i, hex: SecureRandom.hex(6000)) }
+    DynamicSpec::Echo.gate = Queue.new
+    DynamicSpec::Echo.started = Queue.new
+    with_worker(namespaces: ["dyn"], concurrency: 4) do
+      task = TaskerCore.create_task(namespace: "dyn", name: "wide", version: "1.0.0", context: { "items" => items })
+      claim = claim_in_rollback(Timeout.timeout(30) { DynamicSpec::Echo.started.pop })
+      expect(claim["status"]).to eq("claimed")
+      expect(claim["deferred"]).to eq(["split"])
+      expect(claim["ancestors"]).not_to have_key("split")
+      expect(claim["step"]["input"]).to eq(items[claim["step"]["index"]])
+      3.times { DynamicSpec::Echo.gate << :go }
+      status = TaskerCore.wait_for_task(task.uuid, timeout: 60)
+      expect(status.state).to eq("complete")
+      echoes = status.steps.select { |st| st.name.start_with?("echo[") }.map(&:results)
+      expect(echoes.map { |e| e["index"] }).to contain_exactly(0, 1, 2)
+      expect(echoes).to all(include("size" => 3, "mine" => true, "names" => ["split"],
+                                    "length" => items.sum(&:length)))
+    end
+  ensure
+    DynamicSpec::Echo.gate = nil
+    DynamicSpec::Echo.started = nil
+  end
+
+  # The claim a running step would get now (its redelivery), in a transaction rolled back.
+  def claim_in_rollback(step_uuid)
+    with_pg do |conn|
+      conn.exec("BEGIN")
+      JSON.parse(conn.exec_params("SELECT tasker.claim_step($1, 1)::text", [step_uuid]).getvalue(0, 0))
+    ensure
+      conn.exec("ROLLBACK")
+    end
   end
 
   it "creates the instances exactly once when the fan_out's result is delivered twice" do

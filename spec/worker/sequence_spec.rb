@@ -48,4 +48,24 @@ RSpec.describe TaskerCore::Sequence do
     expect(sequence.get("init")).to eq(4)
     expect(sequence.names).to eq(%w[init left right])
   end
+  it "reads a deferred ancestor's results through its loader, once, and counts it among its names" do
+    asked = []
+    loader = lambda do |name|
+      asked << name
+      (1..3).to_a
+    end
+    seq = described_class.new({ "init" => 4 }, deferred: ["split"], loader: loader)
+    expect(seq.names).to eq(%w[init split])
+    expect(seq.key?("split")).to be(true)
+    expect(seq.skipped?("split")).to be(false)
+    expect(seq.get("split")).to eq([1, 2, 3])
+    expect(seq.to_h).to eq("init" => 4, "split" => [1, 2, 3])
+    expect(seq.map { |name, _| name }).to eq(%w[init split])
+    expect(asked).to eq(["split"])
+  end
+
+  it "says why when a deferred result cannot be read (no loader)" do
+    seq = described_class.new({}, deferred: ["split"])
+    expect { seq.get("split") }.to raise_error(TaskerCore::Sequence::NotLoadedError, /"split" was not carried/)
+  end
 end

@@ -4,7 +4,10 @@ pub mod messages;
 pub mod queue;
 
 pub use messages::{StepResult, StepResultStatus, TaskRequest};
-pub use queue::{QueueMessage, RESULTS_QUEUE, TASK_FINISHED_CHANNEL, TASK_REQUESTS_QUEUE};
+pub use queue::{
+    QueueMessage, CLAIM_INLINE_RESULT_BYTES, RESULTS_QUEUE, TASK_FINISHED_CHANNEL,
+    TASK_REQUESTS_QUEUE,
+};
 
 #[cfg(test)]
 mod fuzz;

@@ -9,6 +9,11 @@ pub const RESULTS_QUEUE: &str = "tasker_step_results";
 pub const TASK_REQUESTS_QUEUE: &str = "tasker_task_requests";
 /// NOTIFY channel carrying the uuid of every task that reached a final state.
 pub const TASK_FINISHED_CHANNEL: &str = "tasker_task_finished";
+/// An ancestor's result larger than this as stored (bytes, `pg_column_size`) is not carried in
+/// a claim: the claim names it in `deferred` and the worker reads it when its handler asks
+/// (sql/claim_step.sql, sql/ancestor_result.sql). A fan_out step's plain Array result would
+/// otherwise travel in every one of its instances' claims (59 KB each at 10,000 elements).
+pub const CLAIM_INLINE_RESULT_BYTES: usize = 8192;
 
 const MAX_QUEUE_LEN: usize = 47;
 const MAX_NAMESPACE_LEN: usize = 41;

@@ -247,6 +247,7 @@ fn placeholder(name: &str) -> std::result::Result<String, String> {
     Ok(match name {
         "QUEUE_NAME_PATTERN" => queue_name_pattern(),
         "TASK_REQUESTS_QUEUE" => TASK_REQUESTS_QUEUE.to_string(),
+        "CLAIM_INLINE_RESULT_BYTES" => crate::messaging::CLAIM_INLINE_RESULT_BYTES.to_string(),
         "SATISFIED_STEP_STATES" => quoted(steps(StepState::is_satisfied)),
         "FINISHED_STEP_STATES" => quoted(steps(StepState::is_terminal)),
         "OPEN_TASK_STATES" => quoted(tasks(|s| !s.is_finished())),

@@ -24,21 +24,23 @@ module TaskerCore
         @resolver = resolver
       end
 
-      def run(context)
+      # `loader` reads a deferred ancestor's results (Types::ExecutionContext#sequence).
+      def run(context, loader: nil)
         started = Clock.now
-        result, error, metadata, shape = attempt(context)
+        result, error, metadata, shape = attempt(context, loader)
         duration_ms = (Clock.now - started) * 1000.0
         Outcome.new(result: result, error: error, duration_ms: duration_ms, metadata: metadata, shape: shape)
       end
 
       private
 
-      def attempt(context)
+      def attempt(context, loader)
         task = context.task
         step = context.step
         result, metadata, error, shape = wrapped do
           handler = @resolver.resolve(task, step)
-          HandlerOutput.read(handler, HandlerResolver.invoke(handler, task, context.sequence, step), step)
+          sequence = context.sequence(loader: loader)
+          HandlerOutput.read(handler, HandlerResolver.invoke(handler, task, sequence, step), step)
         end
         return [nil, error] if error
 

@@ -57,7 +57,8 @@ module TaskerCore
       def run(job, message, claim)
         context = TaskerCore::Types::ExecutionContext.new(claim)
         StepEvents.started(context)
-        outcome = watched(job, message, context) { @runner.run(context) }
+        loader = ->(name) { @client.ancestor_result(context.task.uuid, name) }
+        outcome = watched(job, message, context) { @runner.run(context, loader: loader) }
         return unless outcome
 
         result = outcome_result(job, message, context, outcome)

@@ -43,6 +43,13 @@ module TaskerCore
         exec("SELECT 1 FROM pgmq.set_vt($1::text, $2::bigint, $3::integer)", [queue, msg_id, seconds])
       end
 
+      # An ancestor's results that the claim left out for their size (tasker.ancestor_result),
+      # parsed as the claim's would have been; nil when the task has no such step.
+      def ancestor_result(task_uuid, name)
+        text = exec("SELECT tasker.ancestor_result($1::uuid, $2::text)::text", [task_uuid, name]).getvalue(0, 0)
+        text && JSON.parse(text, max_nesting: JsonValue.nesting(0))
+      end
+
       # A claim holds the task's context and the ancestors' results two levels deep.
       def self.parse_claim(text)
         JSON.parse(text, max_nesting: JsonValue.nesting(2))
