@@ -156,6 +156,9 @@ CREATE FUNCTION tasker.claim_step(p_step_uuid uuid, p_attempt integer) RETURNS j
 DECLARE
     s tasker.workflow_steps%ROWTYPE;
     t tasker.tasks%ROWTYPE;
+    v_ancestors jsonb := '{}';
+    v_skipped jsonb := '[]';
+    v_deferred jsonb := '[]';
 BEGIN
     SELECT * INTO s FROM tasker.workflow_steps WHERE step_uuid = p_step_uuid FOR UPDATE;
     IF NOT FOUND THEN
@@ -178,6 +181,26 @@ BEGIN
                               ARRAY['in_progress'],
                               ARRAY[CASE WHEN s.state = 'in_progress' THEN 'redelivered' ELSE 'claimed' END]);
 
+    -- The ancestors, each looked up once by name: their results (a per-element template's:
+    -- its instances' results in element order, none if its fan_out returned no element;
+    -- left out past the size limit), which were skipped, which were left out.
+    IF cardinality(s.ancestors) > 0 THEN
+        SELECT COALESCE(jsonb_object_agg(n.name, CASE
+                            WHEN a.step_uuid IS NOT NULL THEN a.results
+                            ELSE COALESCE((SELECT jsonb_agg(i.results ORDER BY i.element_index)
+                                             FROM tasker.workflow_steps i
+                                            WHERE i.task_uuid = s.task_uuid
+                                              AND i.element_of = n.name), '[]'::jsonb) END)
+                   FILTER (WHERE COALESCE(pg_column_size(a.results), 0) <= 8192),
+                        '{}'::jsonb),
+               COALESCE(jsonb_agg(n.name ORDER BY n.name) FILTER (WHERE a.state = 'skipped'), '[]'::jsonb),
+               COALESCE(jsonb_agg(n.name ORDER BY n.name)
+                   FILTER (WHERE pg_column_size(a.results) > 8192), '[]'::jsonb)
+          INTO v_ancestors, v_skipped, v_deferred
+          FROM unnest(s.ancestors) AS n(name)
+          LEFT JOIN tasker.workflow_steps a ON a.task_uuid = s.task_uuid AND a.name = n.name;
+    END IF;
+
     RETURN jsonb_build_object(
         'status', 'claimed',
         'attempt', s.attempts + 1,
@@ -190,30 +213,9 @@ BEGIN
             'attempt', s.attempts + 1, 'max_attempts', s.max_attempts,
             'timeout_seconds', s.timeout_seconds, 'depends_on', to_jsonb(s.depends_on),
             'input', s.input, 'index', s.element_index),
-        'ancestors', CASE WHEN cardinality(s.ancestors) = 0 THEN '{}'::jsonb ELSE
-            (SELECT COALESCE(jsonb_object_agg(n.name, CASE
-                        WHEN a.step_uuid IS NOT NULL THEN a.results
-                        -- a per-element template: its instances' results in element order
-                        -- (none: its fan_out returned no element)
-                        ELSE COALESCE((SELECT jsonb_agg(i.results ORDER BY i.element_index)
-                                         FROM tasker.workflow_steps i
-                                        WHERE i.task_uuid = s.task_uuid
-                                          AND i.element_of = n.name), '[]'::jsonb) END),
-                             '{}'::jsonb)
-               FROM unnest(s.ancestors) AS n(name)
-               LEFT JOIN tasker.workflow_steps a
-                      ON a.task_uuid = s.task_uuid AND a.name = n.name
-              WHERE a.step_uuid IS NULL
-                 OR COALESCE(pg_column_size(a.results), 0) <= 8192) END,
-        'deferred', CASE WHEN cardinality(s.ancestors) = 0 THEN '[]'::jsonb ELSE
-            COALESCE((SELECT jsonb_agg(a.name ORDER BY a.name) FROM tasker.workflow_steps a
-                       WHERE a.task_uuid = s.task_uuid AND a.name = ANY (s.ancestors)
-                         AND pg_column_size(a.results) > 8192),
-                     '[]'::jsonb) END,
-        'skipped', CASE WHEN cardinality(s.ancestors) = 0 THEN '[]'::jsonb ELSE
-            COALESCE((SELECT jsonb_agg(a.name) FROM tasker.workflow_steps a
-                       WHERE a.task_uuid = s.task_uuid AND a.name = ANY (s.ancestors)
-                         AND a.state = 'skipped'), '[]'::jsonb) END);
+        'ancestors', v_ancestors,
+        'skipped', v_skipped,
+        'deferred', v_deferred);
 END;
 $$;
 

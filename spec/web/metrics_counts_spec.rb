@@ -1,24 +1,10 @@
 # frozen_string_literal: true
 
-require "spec_helper"
+require_relative "web_helper"
 
 # The tasks and steps counts of TaskerCore.metrics (Metrics::StateCounts, sql/state_counts.sql):
 # exact, and after the first count a scrape reads only the unfinished tasks and those finished
 # since the last scrape, not the history.
-module MetricsCountsSpec
-  class Ok < TaskerCore::StepHandler
-    def call(_task, _sequence, _step)
-      { "ok" => true }
-    end
-  end
-
-  class Declined < TaskerCore::StepHandler
-    def call(_task, _sequence, _step)
-      raise TaskerCore::PermanentError, "declined"
-    end
-  end
-end
-
 RSpec.describe "metrics counts", db: true do
   let(:reader) { PG.connect(TaskerTestDatabase.url, application_name: "metrics counts spec") }
   let(:queries) { TaskerCore::StatusQueries.new(reader) }
@@ -29,8 +15,8 @@ RSpec.describe "metrics counts", db: true do
 
   def start_afresh
     reset_tasker_database!
-    TaskerCore.register_templates!([template("pay", "MetricsCountsSpec::Ok"),
-                                    template("refuse", "MetricsCountsSpec::Declined")])
+    TaskerCore.register_templates!([template("pay", "MetricsHandlers::Ok"),
+                                    template("refuse", "MetricsHandlers::Declined")])
   end
 
   def template(name, handler)
@@ -64,7 +50,7 @@ RSpec.describe "metrics counts", db: true do
                                            created_at, completed_at)
         SELECT (lpad(to_hex((extract(epoch FROM t.created_at) * 1000)::bigint), 12, '0') || '7' ||
                 substr(md5(t.task_uuid::text || p), 1, 3) || '8' || substr(md5(t.task_uuid::text || p), 4, 15))::uuid,
-               t.task_uuid, (ARRAY['a', 'b'])[p], p - 1, 'MetricsCountsSpec::Ok', 'complete',
+               t.task_uuid, (ARRAY['a', 'b'])[p], p - 1, 'MetricsHandlers::Ok', 'complete',
                t.created_at, t.created_at
           FROM t, generate_series(1, 2) p
       SQL

@@ -4,20 +4,6 @@ require_relative "web_helper"
 
 # TaskerCore.metrics and GET /metrics (Prometheus text format, parsed strictly), against tasks
 # that really ran (TaskerCore::Testing.run_task) and one waiting in its queue.
-module MetricsSpec
-  class Ok < TaskerCore::StepHandler
-    def call(_task, _sequence, _step)
-      { "ok" => true }
-    end
-  end
-
-  class Declined < TaskerCore::StepHandler
-    def call(_task, _sequence, _step)
-      raise TaskerCore::PermanentError, "declined"
-    end
-  end
-end
-
 RSpec.describe "metrics", db: true do
   include Rack::Test::Methods
 
@@ -30,10 +16,10 @@ RSpec.describe "metrics", db: true do
   before(:context) do
     reset_tasker_database!
     TaskerCore.register_templates!([
-                                     template("pay", [{ "name" => "a", "handler" => "MetricsSpec::Ok" },
-                                                      { "name" => "b", "handler" => "MetricsSpec::Ok",
+                                     template("pay", [{ "name" => "a", "handler" => "MetricsHandlers::Ok" },
+                                                      { "name" => "b", "handler" => "MetricsHandlers::Ok",
                                                         "depends_on" => ["a"] }]),
-                                     template("refuse", [{ "name" => "a", "handler" => "MetricsSpec::Declined" }])
+                                     template("refuse", [{ "name" => "a", "handler" => "MetricsHandlers::Declined" }])
                                    ])
     2.times { TaskerCore::Testing.run_task(namespace: "metrics_ns", name: "pay", version: "1", context: {}) }
     TaskerCore::Testing.run_task(namespace: "metrics_ns", name: "refuse", version: "1", context: {})

@@ -3,6 +3,22 @@
 require "tasker_core/web"
 require "rack/test"
 
+# The handlers of the metrics specs (metrics_spec.rb, metrics_counts_spec.rb): one that
+# succeeds, one that fails for good.
+module MetricsHandlers
+  class Ok < TaskerCore::StepHandler
+    def call(_task, _sequence, _step)
+      { "ok" => true }
+    end
+  end
+
+  class Declined < TaskerCore::StepHandler
+    def call(_task, _sequence, _step)
+      raise TaskerCore::PermanentError, "declined"
+    end
+  end
+end
+
 # Shared by the dashboard specs: handlers and a template whose failure and output carry HTML,
 # the dashboard mounted under /tasker like a Rails app would, and helpers to make tasks.
 module WebSpec
