@@ -230,6 +230,7 @@ CREATE FUNCTION tasker.concurrency_next(p_finished uuid[]) RETURNS SETOF uuid
 DECLARE
     v_keys text[];
     v_candidates uuid[];
+    v_waiting uuid[];
 BEGIN
     -- by key, the key's test in the FILTER (lock_concurrency_keys says why)
     SELECT array_agg(DISTINCT t.concurrency_key) FILTER (WHERE t.concurrency_key IS NOT NULL)
@@ -243,10 +244,13 @@ BEGIN
     IF v_candidates IS NULL THEN
         RETURN;
     END IF;
+    -- once, into a variable: in the WHERE clause it would be evaluated for every candidate
+    -- (stranded_tasks says what that cost)
+    v_waiting := tasker.concurrency_waiting(v_candidates);
     RETURN QUERY
         SELECT t.task_uuid FROM tasker.tasks t
          WHERE t.task_uuid = ANY (v_candidates)
-           AND NOT (t.task_uuid = ANY (tasker.concurrency_waiting(v_candidates)))
+           AND NOT (t.task_uuid = ANY (v_waiting))
          ORDER BY t.task_uuid
            FOR UPDATE SKIP LOCKED;
 END;
@@ -1395,15 +1399,21 @@ $$;
 --
 
 CREATE FUNCTION tasker.stranded_tasks(p_limit integer) RETURNS SETOF uuid
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
-    WITH open AS (SELECT ARRAY(SELECT t.task_uuid FROM tasker.tasks t
-                                WHERE t.state IN ('pending', 'in_progress')) AS uuids)
-    SELECT DISTINCT r.task_uuid
-      FROM open, tasker.steps_readiness(open.uuids) r
-     WHERE r.ready AND r.state = 'pending'
-       AND NOT (r.task_uuid = ANY (tasker.concurrency_waiting(open.uuids)))
-     LIMIT p_limit
+DECLARE
+    v_open uuid[];
+    v_waiting uuid[];
+BEGIN
+    v_open := ARRAY(SELECT t.task_uuid FROM tasker.tasks t WHERE t.state IN ('pending', 'in_progress'));
+    v_waiting := tasker.concurrency_waiting(v_open);
+    RETURN QUERY
+        SELECT DISTINCT r.task_uuid
+          FROM tasker.steps_readiness(v_open) r
+         WHERE r.ready AND r.state = 'pending'
+           AND NOT (r.task_uuid = ANY (v_waiting))
+         LIMIT p_limit;
+END;
 $$;
 
 

@@ -7,6 +7,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_keys text[];
     v_candidates uuid[];
+    v_waiting uuid[];
 BEGIN
     -- by key, the key's test in the FILTER (lock_concurrency_keys says why)
     SELECT array_agg(DISTINCT t.concurrency_key) FILTER (WHERE t.concurrency_key IS NOT NULL)
@@ -20,10 +21,13 @@ BEGIN
     IF v_candidates IS NULL THEN
         RETURN;
     END IF;
+    -- once, into a variable: in the WHERE clause it would be evaluated for every candidate
+    -- (stranded_tasks says what that cost)
+    v_waiting := tasker.concurrency_waiting(v_candidates);
     RETURN QUERY
         SELECT t.task_uuid FROM tasker.tasks t
          WHERE t.task_uuid = ANY (v_candidates)
-           AND NOT (t.task_uuid = ANY (tasker.concurrency_waiting(v_candidates)))
+           AND NOT (t.task_uuid = ANY (v_waiting))
          ORDER BY t.task_uuid
            FOR UPDATE SKIP LOCKED;
 END;

@@ -1,0 +1,76 @@
+# frozen_string_literal: true
+
+# The recovery sweep (tasker.stranded_tasks) and the start of the next tasks of a concurrency
+# key (tasker.concurrency_next) each ask the concurrency-key rule (tasker.concurrency_waiting)
+# about a set of tasks. Written inside a WHERE clause the call was evaluated again for every
+# row: once per step of every open task in the sweep, which took 1.2-4 s per sweep during the
+# bench's throughput run and 9.4 s with 2,000 tasks stuck. A user sees it as a core taken
+# from the workers every sweep_interval; this counts the rule's calls in one transaction
+# (PostgreSQL's own function statistics, track_functions = 'pl').
+RSpec.describe "the concurrency-key rule in the sweep and at a task's end", db: true do
+  before do
+    stop_orchestrator!
+    reset_tasker_database!
+  end
+
+  # The number of calls of tasker.concurrency_waiting the statement made and its rows, after
+  # `first` in the same transaction, all rolled back.
+  def rule_calls(sql, params = [], first: nil)
+    with_pg do |conn|
+      conn.exec("BEGIN")
+      conn.exec_params(first, params) if first
+      conn.exec("SET LOCAL track_functions = 'pl'")
+      before = rule_calls_so_far(conn)
+      rows = conn.exec_params(sql, params).column_values(0)
+      calls = rule_calls_so_far(conn) - before
+      conn.exec("ROLLBACK")
+      [calls, rows]
+    end
+  end
+
+  # The connection's count not yet sent to the statistics (it can include earlier transactions').
+  def rule_calls_so_far(conn)
+    Integer(conn.exec("SELECT pg_stat_get_xact_function_calls('tasker.concurrency_waiting'::regproc)")
+                .getvalue(0, 0) || 0)
+  end
+
+  def register(name, concurrency: nil)
+    template = { "namespace" => "sweeping", "name" => name, "version" => "1",
+                 "steps" => [{ "name" => "first", "handler" => "Nobody" },
+                             { "name" => "second", "handler" => "Nobody", "depends_on" => ["first"] }] }
+    template["concurrency"] = concurrency if concurrency
+    TaskerCore.register_templates!([template])
+  end
+
+  it "asks once per sweep, however many steps are open, and still finds a stranded task" do
+    register("pair")
+    tasks = TaskerCore.create_tasks(Array.new(200) { { namespace: "sweeping", name: "pair", context: {} } })
+    # One task's ready first step put back to pending, as a crash between processes leaves it.
+    stranded = tasks.first.uuid
+    with_pg do |conn|
+      conn.exec_params("UPDATE tasker.workflow_steps SET state = 'pending' WHERE task_uuid = $1 AND name = 'first'",
+                       [stranded])
+    end
+
+    calls, found = rule_calls("SELECT tasker.stranded_tasks(100)")
+    expect(found).to eq([stranded])
+    # Before: once for each of the 400 open steps.
+    expect(calls).to eq(1)
+  end
+
+  it "asks once when a task of a key ends, however many tasks of that key wait" do
+    register("keyed", concurrency: { "key" => "account", "limit" => 1 })
+    tasks = TaskerCore.create_tasks(Array.new(50) do
+                                      { namespace: "sweeping", name: "keyed", context: { "account" => 7 } }
+                                    end)
+    states = tasks.map { |t| TaskerCore.task_status(t.uuid).state }
+    expect(states.tally).to eq("in_progress" => 1, "pending" => 49)
+
+    first = tasks.find { |t| TaskerCore.task_status(t.uuid).state == "in_progress" }
+    finish = "UPDATE tasker.tasks SET state = 'cancelled', completed_at = clock_timestamp() WHERE task_uuid = $1"
+    calls, next_tasks = rule_calls("SELECT tasker.concurrency_next(ARRAY[$1::uuid])", [first.uuid], first: finish)
+    expect(next_tasks).to eq([tasks[1].uuid])
+    # Before: once for each of the 49 waiting tasks.
+    expect(calls).to eq(1)
+  end
+end
