@@ -43,6 +43,14 @@ BEGIN
         SET enable_seqscan = off
         AS $body$
         BEGIN
+            -- An empty queue answers before the read is started: starting the read's plan
+            -- (three branches, their row locks, the update) costs about 40 us even when it
+            -- finds nothing, and a worker reads every queue of its namespaces on each round
+            -- (an empty queue's claim: 63-72 us of the backend's CPU before, 28-37 us after;
+            -- one with messages within 8 us of before; pgbench, docs/performance.md).
+            IF NOT EXISTS (SELECT 1 FROM %2$s e WHERE e.vt <= clock_timestamp()) THEN
+                RETURN;
+            END IF;
             IF tasker.queue_paused(%3$L) THEN
                 RETURN;
             END IF;
