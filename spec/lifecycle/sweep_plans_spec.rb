@@ -46,6 +46,12 @@ RSpec.describe "the concurrency-key rule's cost in the sweep, at a task's end an
     TaskerCore.register_templates!([template])
   end
 
+  # `count` tasks of one key with a limit of 1, created in one call: the first starts, the rest wait.
+  def keyed_tasks(count)
+    register("keyed", concurrency: { "key" => "account", "limit" => 1 })
+    TaskerCore.create_tasks(Array.new(count) { { namespace: "sweeping", name: "keyed", context: { "account" => 7 } } })
+  end
+
   it "asks once per sweep, however many steps are open, and still finds a stranded task" do
     register("pair")
     tasks = TaskerCore.create_tasks(Array.new(200) { { namespace: "sweeping", name: "pair", context: {} } })
@@ -63,10 +69,7 @@ RSpec.describe "the concurrency-key rule's cost in the sweep, at a task's end an
   end
 
   it "asks once when a task of a key ends, however many tasks of that key wait" do
-    register("keyed", concurrency: { "key" => "account", "limit" => 1 })
-    tasks = TaskerCore.create_tasks(Array.new(50) do
-                                      { namespace: "sweeping", name: "keyed", context: { "account" => 7 } }
-                                    end)
+    tasks = keyed_tasks(50)
     states = tasks.map { |t| TaskerCore.task_status(t.uuid).state }
     expect(states.tally).to eq("in_progress" => 1, "pending" => 49)
 
@@ -89,10 +92,7 @@ RSpec.describe "the concurrency-key rule's cost in the sweep, at a task's end an
   end
 
   it "reads a key's queue once, not once per waiting task" do
-    register("keyed", concurrency: { "key" => "account", "limit" => 1 })
-    tasks = TaskerCore.create_tasks(Array.new(400) do
-      { namespace: "sweeping", name: "keyed", context: { "account" => 7 } }
-    end)
+    tasks = keyed_tasks(400)
     uuids = tasks.map(&:uuid)
     waiting = with_pg do |conn|
       conn.exec_params("SELECT unnest(tasker.concurrency_waiting($1::uuid[]))",
