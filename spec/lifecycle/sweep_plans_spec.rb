@@ -64,7 +64,7 @@ RSpec.describe "the concurrency-key rule's cost in the sweep, at a task's end an
 
     calls, found = rule_calls("SELECT tasker.stranded_tasks(100)")
     expect(found).to eq([stranded])
-    # Before: once for each of the 400 open steps.
+    # Before: 201 calls, once for every readiness row the sweep tested.
     expect(calls).to eq(1)
   end
 
@@ -77,7 +77,7 @@ RSpec.describe "the concurrency-key rule's cost in the sweep, at a task's end an
     finish = "UPDATE tasker.tasks SET state = 'cancelled', completed_at = clock_timestamp() WHERE task_uuid = $1"
     calls, next_tasks = rule_calls("SELECT tasker.concurrency_next(ARRAY[$1::uuid])", [first.uuid], first: finish)
     expect(next_tasks).to eq([tasks[1].uuid])
-    # Before: once for each of the 49 waiting tasks.
+    # Before: about 50 calls, once for every task waiting on the key.
     expect(calls).to eq(1)
   end
 
