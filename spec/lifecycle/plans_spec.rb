@@ -1,7 +1,5 @@
 # frozen_string_literal: true
 
-require "json"
-
 # The enqueue looks its tasks up by key whatever the table's statistics say. A database of
 # finished history analyzed at a quiet hour has statistics saying no task is open; the
 # enqueue's readiness joined its tasks through the partial index of open tasks, so every
@@ -34,10 +32,9 @@ RSpec.describe "the enqueue's plans", db: true do
       call = "SELECT * FROM tasker.enqueue_ready($1::uuid[], 'spec')"
       list = [PG::TextEncoder::Array.new.encode(uuids)]
       conn.exec_params(call, list)
-      plan = conn.exec_params("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) #{call}", list).getvalue(0, 0)
+      buffers = buffers_read(conn, call, list)
       conn.exec("ROLLBACK")
-      top = JSON.parse(plan).first.fetch("Plan")
-      top.fetch("Shared Hit Blocks") + top.fetch("Shared Read Blocks")
+      buffers
     end
   end
 

@@ -99,6 +99,15 @@ module DatabaseHelpers
     end
   end
 
+  # The buffers (shared hits and reads) one run of `sql` touched, as EXPLAIN (ANALYZE, BUFFERS)
+  # counts them at its top plan node: the functions it calls included. Runs in the caller's
+  # transaction, which should roll it back.
+  def buffers_read(conn, sql, params = [])
+    plan = conn.exec_params("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) #{sql}", params).getvalue(0, 0)
+    top = JSON.parse(plan).first.fetch("Plan")
+    top.fetch("Shared Hit Blocks") + top.fetch("Shared Read Blocks")
+  end
+
   private
 
   def safe_queue(queue)
